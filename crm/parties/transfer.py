@@ -419,6 +419,10 @@ class _Row:
     position: str = ""
 
 
+def _person_name(*parts: str) -> str:
+    return " ".join(p for p in parts if p.strip())
+
+
 def _parse_date(value: Cell) -> datetime.date:
     if isinstance(value, datetime.datetime):
         return value.date()
@@ -526,12 +530,18 @@ class _Validator:
         # A contact person follows the organisation's manager, as on the card (contact_person_create).
         party.responsible = responsible or (organization.responsible if organization else None) or self.actor
         party.created_by = self.actor
+        exclude = ["responsible", "created_by", "deleted_by"]
+        if not party.is_organization:
+            # Party.clean() derives a person's name, but clean_fields() runs first and wants it filled.
+            party.name = _person_name(party.last_name, party.first_name, party.middle_name)
+            if not party.name:
+                exclude.append("name")  # clean() itself says the name is missing, next to the name column
         try:
             party.custom_data = clean_custom_data(party, custom)
         except ValidationError as error:
             errors.extend(self._model_errors(number, error, data))
         try:
-            party.full_clean(exclude=["responsible", "created_by", "deleted_by"])
+            party.full_clean(exclude=exclude)
         except ValidationError as error:
             errors.extend(self._model_errors(number, error, data))
         if errors:
@@ -803,7 +813,8 @@ def parties_import_vcard(*, actor: User, file: IO[bytes]) -> ImportResult:
                 if not (last or first or middle):
                     last = card.display_name  # no N: keep FN (or the e-mail, or the phone) as it was written
                 data = {
-                    "kind": PartyKind.PERSON, "last_name": last[:150], "first_name": first[:150],
+                    "kind": PartyKind.PERSON, "name": _person_name(last[:150], first[:150], middle[:150]),
+                    "last_name": last[:150], "first_name": first[:150],
                     "middle_name": middle[:150], "birthday": card.birthday.as_date() if card.birthday else None,
                     "notes": card.note,
                 }  # fmt: skip
