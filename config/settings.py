@@ -159,6 +159,8 @@ SPECTACULAR_SETTINGS = {
 CRM_CONTACT_STALE_DAYS = env_int("CRM_CONTACT_STALE_DAYS", 180)
 # Lists show exact totals up to this number, then "N+" (counting millions of rows is slow).
 CRM_LIST_COUNT_CAP = env_int("CRM_LIST_COUNT_CAP", 10000)
+# Used in links inside e-mails, e.g. https://crm.example.com
+CRM_BASE_URL = env_str("CRM_BASE_URL", "").rstrip("/")
 CRM_PHONE_REGION = env_str("CRM_PHONE_REGION", "RU")
 
 SESSION_COOKIE_SECURE = env_bool("CRM_SECURE_COOKIES", False)

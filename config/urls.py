@@ -1,6 +1,22 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from crm.activities.views import manifest_view, service_worker_view
+
+api_patterns = [
+    path("", include("crm.parties.api.urls")),
+    path("", include("crm.activities.api.urls")),
+]
 
 urlpatterns = [
+    path("", include("crm.activities.urls")),
+    path("clients/", include("crm.parties.urls")),
+    path("accounts/", include("crm.accounts.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include((api_patterns, "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("manifest.webmanifest", manifest_view, name="manifest"),
+    path("sw.js", service_worker_view, name="service-worker"),
 ]

@@ -23,3 +23,36 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detail: Any = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(detail=detail)
     return drf_exception_handler(exc, context)
+
+
+class CappedKeysetPagination(KeysetPagination):
+    """Keyset pages plus a total counted up to CRM_LIST_COUNT_CAP ("10000+" beyond it)."""
+
+    ordering_fields: tuple[str, ...] = ()
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:
+        from crm.core.pagination import capped_count
+
+        self.total, self.total_is_capped = capped_count(queryset)
+        raw = [f.strip() for f in request.query_params.get("ordering", "").split(",") if f.strip()]
+        chosen = [f for f in raw if f.lstrip("-") in self.ordering_fields]
+        if chosen:
+            self.ordering = (*chosen, "-pk" if chosen[0].startswith("-") else "pk")
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_ordering(self, request: Any, queryset: Any, view: Any) -> Any:
+        return self.ordering if isinstance(self.ordering, tuple | list) else (self.ordering,)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        response = super().get_paginated_response(data)
+        response.data = {"count": self.total, "count_is_capped": self.total_is_capped, **response.data}
+        return response
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        result = super().get_paginated_response_schema(schema)
+        result["properties"] = {
+            "count": {"type": "integer"},
+            "count_is_capped": {"type": "boolean"},
+            **result["properties"],
+        }
+        return result

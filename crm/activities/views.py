@@ -1,0 +1,324 @@
+"""Pages for today's plan, logging contacts, the timeline, tasks, the bell and the reports."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm.accounts.http import AuthedHttpRequest, is_htmx_fragment
+from crm.activities import selectors, services
+from crm.activities.access import can_change_task, can_log_interaction, get_interaction_for, get_task_for
+from crm.activities.choices import SHIPPED_TYPES, TaskStatus
+from crm.activities.forms import InteractionForm, PeriodForm, TaskForm
+from crm.activities.models import InteractionType
+from crm.core.exports import export_response
+from crm.core.pagination import keyset_page
+from crm.parties.access import get_party_for
+
+
+@login_required
+def today_view(request: AuthedHttpRequest) -> HttpResponse:
+    """The first page after sign-in: today's plan of work with specific clients (S26)."""
+    return render(request, "activities/today.html", selectors.today_plan(request.user))
+
+
+@login_required
+def bell_view(request: AuthedHttpRequest) -> HttpResponse:
+    unread = selectors.unread_notifications(request.user)
+    return render(request, "activities/bell.html", {"count": unread.count(), "notifications": unread[:10]})
+
+
+@require_POST
+@login_required
+def notifications_read_view(request: AuthedHttpRequest) -> HttpResponse:
+    services.notification_mark_read(actor=request.user)
+    return bell_view(request)
+
+
+def _interaction_form_response(
+    request: AuthedHttpRequest, form: InteractionForm, party: Any, saved: bool
+) -> HttpResponse:
+    response = render(
+        request,
+        "activities/interaction_form.html" + ("#form" if is_htmx_fragment(request) else ""),
+        {"form": form, "party": party, "saved": saved},
+    )
+    if saved:
+        response["HX-Trigger"] = "crm:timeline, crm:bell"
+    return response
+
+
+@login_required
+def interaction_create_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Log a call, meeting or letter with a client and plan the next contact in the same form."""
+    party = get_party_for(request.user, pk)
+    if not can_log_interaction(request.user, party):
+        if request.method == "POST":
+            raise PermissionDenied
+        return render(request, "activities/interaction_form.html#readonly", {"party": party})
+    if request.method != "POST":
+        return _interaction_form_response(request, InteractionForm(party=party), party, saved=False)
+    form = InteractionForm(request.POST, party=party)
+    saved = False
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.interaction_log(
+                actor=request.user, party=party, type=data["type"], occurred_at=data["occurred_at"],
+                direction=data["direction"], duration_minutes=data["duration_minutes"], subject=data["subject"],
+                result=data["result"], contact_person=data["contact_person"], next_step=form.next_step(request.user),
+            )  # fmt: skip
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            saved = True
+            if not is_htmx_fragment(request):
+                messages.success(request, _("Contact logged."))
+                return redirect("parties:detail", pk=party.pk)
+            form = InteractionForm(party=party)
+    return _interaction_form_response(request, form, party, saved)
+
+
+@login_required
+def party_timeline_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """The client's whole history as one timeline, newest first, filterable by type, paged (S9)."""
+    party = get_party_for(request.user, pk)
+    kind = request.GET.get("kind", "")
+    type_code = request.GET.get("type", "")
+    before = parse_datetime(request.GET.get("before", "") or "")
+    page = selectors.party_timeline(
+        request.user,
+        party,
+        kinds={kind} if kind in selectors.TIMELINE_KINDS else None,
+        type_code=type_code,
+        before=before,
+    )
+    template = "activities/timeline.html"
+    if is_htmx_fragment(request) and before:
+        template += "#entries"
+    return render(
+        request,
+        template,
+        {
+            "party": party,
+            "page": page,
+            "kind": kind,
+            "type_code": type_code,
+            "types": InteractionType.objects.filter(is_active=True),
+            "standalone": not is_htmx_fragment(request),
+        },
+    )
+
+
+@login_required
+def interaction_delete_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    if request.method != "POST":
+        raise PermissionDenied
+    interaction = get_interaction_for(request.user, pk, action="change")
+    services.interaction_delete(actor=request.user, interaction=interaction)
+    messages.success(request, _("Interaction moved to the trash."))
+    return redirect("parties:detail", pk=interaction.party_id)
+
+
+@login_required
+def task_list_view(request: AuthedHttpRequest) -> HttpResponse:
+    status = request.GET.get("status", TaskStatus.OPEN)
+    tasks = selectors.my_open_tasks(request.user) if status == TaskStatus.OPEN else None
+    if tasks is None:
+        from crm.activities.access import tasks_visible_to
+
+        tasks = tasks_visible_to(request.user).filter(status=status).select_related("party", "interaction_type")
+    page = keyset_page(tasks, ["due_at"] if status == TaskStatus.OPEN else ["-due_at"], request.GET.get("cursor"), 50)
+    return render(request, "activities/task_list.html", {"page": page, "status": status, "now": timezone.now()})
+
+
+@login_required
+def task_create_view(request: AuthedHttpRequest) -> HttpResponse:
+    if not request.user.has_perm("activities.add_task"):
+        raise PermissionDenied
+    party = get_party_for(request.user, int(request.GET["party"])) if request.GET.get("party", "").isdigit() else None
+    form = TaskForm(request.POST or None, initial={"assignees": [request.user]})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            task = services.task_create(
+                actor=request.user, kind=data["kind"], title=data["title"], description=data["description"],
+                due_at=data["due_at"], remind_at=data["remind_at"], interaction_type=data["interaction_type"],
+                party=party, assignees=data["assignees"],
+            )  # fmt: skip
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Task created."))
+            return redirect("activities:task-detail", pk=task.pk)
+    return render(request, "activities/task_form.html", {"form": form, "party": party})
+
+
+@login_required
+def task_detail_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    task = get_task_for(request.user, pk)
+    can_change = can_change_task(request.user, task)
+    initial = {
+        "kind": task.kind, "title": task.title, "description": task.description,
+        "due_at": timezone.localtime(task.due_at), "interaction_type": task.interaction_type,
+        "remind_at": timezone.localtime(task.remind_at) if task.remind_at else None,
+        "assignees": list(task.assignees.all()), "version": task.version,
+    }  # fmt: skip
+    form = TaskForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if not can_change:
+            raise PermissionDenied
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            assignees = data.pop("assignees")
+            version = data.pop("version")
+            try:
+                services.task_update(
+                    actor=request.user, task=task, data=data, expected_version=version, assignees=assignees
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("Changes saved."))
+                return redirect("activities:task-detail", pk=task.pk)
+    return render(request, "activities/task_detail.html", {"task": task, "form": form, "can_change": can_change})
+
+
+@require_POST
+@login_required
+def task_complete_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    task = get_task_for(request.user, pk, action="change")
+    services.task_complete(actor=request.user, task=task)
+    if is_htmx_fragment(request):
+        response = HttpResponse("")
+        response["HX-Trigger"] = "crm:timeline"
+        return response
+    messages.success(request, _("Task done."))
+    return redirect(request.POST.get("next") or "activities:today")
+
+
+@require_POST
+@login_required
+def task_delete_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    task = get_task_for(request.user, pk, action="change")
+    services.task_delete(actor=request.user, task=task)
+    messages.success(request, _("Task moved to the trash."))
+    return redirect("activities:task-list")
+
+
+def _type_name(code: str, name: str | None) -> str:
+    return name or str(SHIPPED_TYPES.get(code, code))
+
+
+@login_required
+def party_report_view(request: AuthedHttpRequest, pk: int) -> HttpResponseBase:
+    """All interactions with one client by type and period (S9), on screen and as XLSX."""
+    party = get_party_for(request.user, pk)
+    period = PeriodForm(request.GET or None)
+    start, end = period.period()
+    rows = selectors.party_interaction_report(request.user, party, start=start, end=end)
+    for row in rows:
+        row["type_label"] = _type_name(row["type__code"], row["type__name"])
+    if request.GET.get("format") == "xlsx":
+        details = selectors.party_interactions_in_period(request.user, party, start=start, end=end)
+        headers = [
+            _("When"),
+            _("Type"),
+            _("Direction"),
+            _("Duration, min"),
+            _("Subject"),
+            _("Result"),
+            _("Contact person"),
+            _("Author"),
+        ]
+        lines = (
+            [timezone.localtime(i.occurred_at), str(i.type), i.get_direction_display(), i.duration_minutes, i.subject,
+             i.result, i.contact_person.name if i.contact_person else "", str(i.author)]
+            for i in details.iterator(chunk_size=1000)
+        )  # fmt: skip
+        return export_response("xlsx", f"interactions-{party.pk}", headers, lines, sheet_title=party.name)
+    totals: dict[str, dict[str, int]] = {}
+    for row in rows:
+        total = totals.setdefault(row["type_label"], {"count": 0, "minutes": 0})
+        total["count"] += row["count"]
+        total["minutes"] += row["minutes"] or 0
+    return render(
+        request,
+        "activities/party_report.html",
+        {"party": party, "rows": rows, "totals": totals, "period": period, "start": start, "end": end},
+    )
+
+
+@login_required
+def reports_view(request: AuthedHttpRequest) -> HttpResponseBase:
+    """Time accounting: each manager's interactions by type and time spent (S23)."""
+    period = PeriodForm(request.GET or None)
+    start, end = period.period()
+    rows = selectors.time_report(request.user, start=start, end=end)
+    types: dict[str, str] = {}
+    people: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        label = _type_name(row["type__code"], row["type__name"])
+        types[row["type__code"]] = label
+        name = " ".join(filter(None, [row["author__last_name"], row["author__first_name"]])) or row["author__username"]
+        person = people.setdefault(row["author_id"], {"name": name, "cells": {}, "count": 0, "minutes": 0})
+        person["cells"][row["type__code"]] = (row["count"], row["minutes"] or 0)
+        person["count"] += row["count"]
+        person["minutes"] += row["minutes"] or 0
+    codes = sorted(types)
+    table = [{**p, "cells": [p["cells"].get(code, (0, 0)) for code in codes]} for p in people.values()]
+    if request.GET.get("format") == "xlsx":
+        headers = (
+            [_("Manager")]
+            + [f"{types[c]}: {_('count')}" for c in codes]
+            + [f"{types[c]}: {_('min')}" for c in codes]
+            + [_("Total"), _("Total, min")]
+        )
+        lines = (
+            [p["name"], *[c[0] for c in p["cells"]], *[c[1] for c in p["cells"]], p["count"], p["minutes"]]
+            for p in table
+        )
+        return export_response("xlsx", "time-report", headers, lines, sheet_title=str(_("Time accounting")))
+    return render(
+        request,
+        "activities/reports.html",
+        {"table": table, "types": [types[c] for c in codes], "period": period, "start": start, "end": end},
+    )
+
+
+def manifest_view(request: AuthedHttpRequest) -> HttpResponse:
+    """The PWA manifest, so field reps can install the CRM on a phone (S27)."""
+    import json
+
+    from django.templatetags.static import static
+
+    data = {
+        "name": _("CRM"),
+        "short_name": _("CRM"),
+        "start_url": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#206bc4",
+        "icons": [{"src": static("crm/icon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+    }
+    return HttpResponse(json.dumps(data, ensure_ascii=False), content_type="application/manifest+json")
+
+
+def service_worker_view(request: AuthedHttpRequest) -> HttpResponse:
+    script = (
+        "self.addEventListener('install', () => self.skipWaiting());\n"
+        "self.addEventListener('fetch', (event) => {\n"
+        "  if (event.request.mode === 'navigate') {\n"
+        "    event.respondWith(fetch(event.request).catch(() => new Response('Offline', {status: 503})));\n"
+        "  }\n"
+        "});\n"
+    )
+    return HttpResponse(script, content_type="application/javascript")

@@ -1,0 +1,117 @@
+"""API shapes of clients; parsing only, the services save."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from crm.parties.choices import ContactKind, ContactLabel, PartyKind
+from crm.parties.models import Classifier, ClassifierNode, ContactPoint, CustomField, Party, PartyContact
+from crm.parties.services import EDITABLE_FIELDS
+
+
+class ContactPointOutput(serializers.ModelSerializer[ContactPoint]):
+    class Meta:
+        model = ContactPoint
+        fields = ["id", "kind", "label", "value", "is_primary", "confirmed_at"]
+
+
+class ContactPointInput(serializers.Serializer[dict[str, Any]]):
+    kind = serializers.ChoiceField(choices=ContactKind.choices)
+    value = serializers.CharField(max_length=500)
+    label = serializers.ChoiceField(choices=ContactLabel.choices, required=False, default="")
+    is_primary = serializers.BooleanField(required=False, default=False)
+
+
+class NodeOutput(serializers.ModelSerializer[ClassifierNode]):
+    class Meta:
+        model = ClassifierNode
+        fields = ["id", "classifier", "parent", "name", "depth"]
+
+
+class EmployerOutput(serializers.ModelSerializer[PartyContact]):
+    organization_name = serializers.CharField(source="organization.name")
+
+    class Meta:
+        model = PartyContact
+        fields = ["organization", "organization_name", "position"]
+
+
+class PartyListOutput(serializers.ModelSerializer[Party]):
+    responsible_name = serializers.CharField(source="responsible.__str__", read_only=True)
+    phone = serializers.SerializerMethodField()
+    email = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Party
+        fields = ["id", "kind", "name", "inn", "region", "relationship", "responsible", "responsible_name",
+                  "phone", "email", "updated_at"]  # fmt: skip
+
+    def get_phone(self, party: Party) -> str | None:
+        point = getattr(party, "main_phone", None)
+        return point.value if point else None
+
+    def get_email(self, party: Party) -> str | None:
+        point = getattr(party, "main_email", None)
+        return point.value if point else None
+
+
+class PartyDetailOutput(serializers.ModelSerializer[Party]):
+    contact_points = ContactPointOutput(many=True, source="points")
+    nodes = NodeOutput(many=True)
+    employers = EmployerOutput(many=True)
+    co_owners = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Party
+        fields = ["id", *EDITABLE_FIELDS, "responsible", "co_owners", "custom_data", "version", "created_at",
+                  "updated_at", "contact_points", "nodes", "employers"]  # fmt: skip
+
+    def get_co_owners(self, party: Party) -> list[int]:
+        return [u.pk for u in getattr(party, "co_owner_list", [])]
+
+
+class PartyInput(serializers.Serializer[dict[str, Any]]):
+    """Fields of a client; model validation (checksums) runs in the service with the pages' messages."""
+
+    kind = serializers.ChoiceField(choices=PartyKind.choices, required=False)
+    name = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    full_name = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    legal_form = serializers.CharField(max_length=16, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    middle_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    birthday = serializers.DateField(required=False, allow_null=True)
+    inn = serializers.CharField(max_length=14, required=False, allow_blank=True)
+    kpp = serializers.CharField(max_length=11, required=False, allow_blank=True)
+    ogrn = serializers.CharField(max_length=17, required=False, allow_blank=True)
+    bank_name = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    bik = serializers.CharField(max_length=11, required=False, allow_blank=True)
+    account = serializers.CharField(max_length=24, required=False, allow_blank=True)
+    correspondent_account = serializers.CharField(max_length=24, required=False, allow_blank=True)
+    industry = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    region = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    size = serializers.CharField(max_length=16, required=False, allow_blank=True)
+    relationship = serializers.CharField(max_length=16, required=False)
+    source = serializers.CharField(max_length=16, required=False, allow_blank=True)
+    source_detail = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    triggering_event = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    purchase_probability = serializers.IntegerField(min_value=0, max_value=100, required=False, allow_null=True)
+    notes = serializers.CharField(required=False, allow_blank=True)
+    custom_data = serializers.DictField(required=False)
+    contact_points = ContactPointInput(many=True, required=False)
+    responsible = serializers.IntegerField(required=False)
+    version = serializers.IntegerField(required=False)
+
+
+class ClassifierOutput(serializers.ModelSerializer[Classifier]):
+    nodes = NodeOutput(many=True)
+
+    class Meta:
+        model = Classifier
+        fields = ["id", "name", "description", "nodes"]
+
+
+class CustomFieldOutput(serializers.ModelSerializer[CustomField]):
+    class Meta:
+        model = CustomField
+        fields = ["id", "target", "key", "label", "field_type", "options", "is_required", "is_active"]

@@ -1,0 +1,60 @@
+"""The client list's filters, shared by the page, the export and the API."""
+
+from typing import Any
+
+import django_filters
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from crm.accounts.models import Team, User
+from crm.parties.choices import PartyKind, Relationship, Source
+from crm.parties.models import ClassifierNode, CustomField, Party
+from crm.parties.selectors import SORTABLE, nodes_filter
+
+
+class PartyFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Name or INN contains"), method="filter_q")
+    kind = django_filters.ChoiceFilter(label=_("Form"), choices=PartyKind.choices)
+    relationship = django_filters.MultipleChoiceFilter(label=_("Relationship"), choices=Relationship.choices)
+    source = django_filters.ChoiceFilter(label=_("Source"), choices=Source.choices)
+    responsible = django_filters.ModelChoiceFilter(label=_("Responsible"), queryset=User.objects.filter(is_active=True))
+    team = django_filters.ModelChoiceFilter(
+        label=_("Team"), queryset=Team.objects.all(), field_name="responsible__team"
+    )
+    region = django_filters.CharFilter(label=_("Region"), lookup_expr="icontains")
+    node = django_filters.ModelMultipleChoiceFilter(
+        label=_("Classifier"), queryset=ClassifierNode.objects.select_related("classifier"), method="filter_nodes"
+    )
+    ordering = django_filters.CharFilter(label=_("Sort"), method="filter_ordering")
+
+    class Meta:
+        model = Party
+        fields: list[str] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # One filter per custom field: exact for choices and numbers, a substring for text.
+        for field in CustomField.objects.filter(is_active=True):
+            lookup = "icontains" if field.field_type == "text" else "exact"
+            self.filters[f"cf_{field.key}"] = django_filters.CharFilter(
+                label=field.label, field_name=f"custom_data__{field.key}", lookup_expr=lookup
+            )
+
+    def filter_q(self, queryset: QuerySet[Party], name: str, value: str) -> QuerySet[Party]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(inn=value))
+
+    def filter_nodes(self, queryset: QuerySet[Party], name: str, value: list[ClassifierNode]) -> QuerySet[Party]:
+        return queryset.filter(nodes_filter(n.pk for n in value)) if value else queryset
+
+    def filter_ordering(self, queryset: QuerySet[Party], name: str, value: str) -> QuerySet[Party]:
+        return queryset  # applied by the view's keyset pagination, see ordering_from()
+
+
+def ordering_from(raw: str | None, default: str = "name") -> list[str]:
+    """Parse `name,-updated_at` into the allowed sort columns; unknown ones are dropped."""
+    fields = [f.strip() for f in (raw or default).split(",") if f.strip()]
+    allowed = [f for f in fields if f.lstrip("-") in SORTABLE]
+    return allowed or [default]

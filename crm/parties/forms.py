@@ -1,0 +1,169 @@
+"""Parsing and field validation for the client pages; saving is the services' job."""
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from crm.accounts.models import User
+from crm.parties.choices import ContactKind, ContactLabel, CustomFieldTarget, CustomFieldType, PartyKind
+from crm.parties.models import Classifier, ClassifierNode, CustomField, Party
+
+ORGANIZATION_FIELDS = [
+    "name", "full_name", "legal_form", "inn", "kpp", "ogrn", "industry", "region", "size",
+    "bank_name", "bik", "account", "correspondent_account",
+    "relationship", "source", "source_detail", "triggering_event", "purchase_probability", "notes",
+]  # fmt: skip
+PERSON_FIELDS = [
+    "last_name", "first_name", "middle_name", "birthday", "inn", "region",
+    "relationship", "source", "source_detail", "triggering_event", "purchase_probability", "notes",
+]  # fmt: skip
+
+
+def custom_form_fields(target: str) -> dict[str, forms.Field]:
+    """Form fields for the administrator-defined custom fields of one target (X3)."""
+    result: dict[str, forms.Field] = {}
+    for field in CustomField.objects.filter(target=target, is_active=True):
+        common: dict[str, Any] = {"label": field.label, "required": field.is_required}
+        if field.field_type == CustomFieldType.NUMBER:
+            result[f"custom_{field.key}"] = forms.DecimalField(**common)
+        elif field.field_type == CustomFieldType.DATE:
+            result[f"custom_{field.key}"] = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        elif field.field_type == CustomFieldType.CHOICE:
+            result[f"custom_{field.key}"] = forms.ChoiceField(
+                choices=[("", "—"), *((o, o) for o in field.options)], **common
+            )
+        else:
+            result[f"custom_{field.key}"] = forms.CharField(max_length=1000, **common)
+    return result
+
+
+class PartyForm(forms.ModelForm[Party]):
+    """The client card's fields for one form (legal entity or individual), custom fields and version."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Party
+        fields = ORGANIZATION_FIELDS + [f for f in PERSON_FIELDS if f not in ORGANIZATION_FIELDS]
+        widgets = {
+            "birthday": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        keep = ORGANIZATION_FIELDS if kind == PartyKind.ORGANIZATION else PERSON_FIELDS
+        for name in list(self.fields):
+            if name not in keep and name != "version":
+                del self.fields[name]
+        target = CustomFieldTarget.ORGANIZATION if kind == PartyKind.ORGANIZATION else CustomFieldTarget.PERSON
+        self.fields.update(custom_form_fields(target))
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+            for key, value in self.instance.custom_data.items():
+                if f"custom_{key}" in self.fields:
+                    self.fields[f"custom_{key}"].initial = value
+
+    def _post_clean(self) -> None:
+        # Model validation (requisites checksums) runs in the service, which reports errors by field.
+        pass
+
+    def party_data(self) -> dict[str, Any]:
+        return {k: v for k, v in self.cleaned_data.items() if k != "version" and not k.startswith("custom_")}
+
+    def custom_data(self) -> dict[str, Any]:
+        return {
+            k.removeprefix("custom_"): (str(v) if v is not None and not isinstance(v, str) else v)
+            for k, v in self.cleaned_data.items()
+            if k.startswith("custom_")
+        }
+
+
+class QuickContactsForm(forms.Form):
+    """The first phone and e-mail typed straight into the new-client form."""
+
+    phone = forms.CharField(label=_("Phone"), required=False, max_length=40)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    position = forms.CharField(label=_("Position"), required=False, max_length=200)
+
+    def contact_points(self) -> list[dict[str, str]]:
+        points = []
+        if self.cleaned_data.get("phone"):
+            points.append({"kind": ContactKind.PHONE, "value": self.cleaned_data["phone"], "label": ContactLabel.WORK})
+        if self.cleaned_data.get("email"):
+            points.append({"kind": ContactKind.EMAIL, "value": self.cleaned_data["email"], "label": ContactLabel.WORK})
+        return points
+
+
+class ContactPointForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Type"), choices=ContactKind.choices)
+    label = forms.ChoiceField(label=_("Label"), choices=[("", "—"), *ContactLabel.choices], required=False)
+    value = forms.CharField(label=_("Value"), max_length=500)
+    is_primary = forms.BooleanField(label=_("Main"), required=False)
+
+
+class ClassificationForm(forms.Form):
+    nodes = forms.ModelMultipleChoiceField(
+        label=_("Classifier nodes"), queryset=ClassifierNode.objects.select_related("classifier"), required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+
+
+class ReassignForm(forms.Form):
+    responsible = forms.ModelChoiceField(label=_("New responsible manager"), queryset=User.objects.none())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["responsible"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = User.objects.filter(is_active=True).order_by("last_name", "first_name")
+
+
+class ContactPersonForm(forms.Form):
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    middle_name = forms.CharField(label=_("Middle name"), max_length=150, required=False)
+    position = forms.CharField(label=_("Position"), max_length=200, required=False)
+    birthday = forms.DateField(label=_("Birthday"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    phone = forms.CharField(label=_("Phone"), required=False, max_length=40)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+
+
+class ClassifierForm(forms.ModelForm[Classifier]):
+    class Meta:
+        model = Classifier
+        fields = ["name", "description"]
+
+
+class NodeForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    parent = forms.ModelChoiceField(label=_("Parent"), queryset=ClassifierNode.objects.none(), required=False)
+
+    def __init__(self, *args: Any, nodes: QuerySet[ClassifierNode], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["parent"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = nodes
+
+
+class CustomFieldForm(forms.ModelForm[CustomField]):
+    options_text = forms.CharField(
+        label=_("Options"), required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text=_("One per line.")
+    )
+
+    class Meta:
+        model = CustomField
+        fields = ["target", "key", "label", "field_type", "is_required", "position", "is_active"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["options_text"].initial = "\n".join(self.instance.options)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        self.instance.options = [line.strip() for line in data.get("options_text", "").splitlines() if line.strip()]
+        return data

@@ -1,0 +1,168 @@
+"""Reads of clients for pages, the API, exports and reports; all built on parties_visible_to."""
+
+import datetime
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from crm.accounts.models import User
+from crm.core.db import prefix_match
+from crm.core.phones import search_digits
+from crm.parties.access import parties_visible_to
+from crm.parties.choices import ContactKind
+from crm.parties.models import ClassifierNode, ContactPoint, CustomField, Party, PartyClassification, PartyContact
+
+SORTABLE = {"name", "created_at", "updated_at", "region", "relationship", "inn", "kind"}
+_PHONEISH = re.compile(r"^[\d\s()+\-.]+$")
+
+
+def party_search(user: User, query: str, *, limit: int = 20) -> list[Party]:
+    """Find clients and contact persons by a name part, a phone in any form, an e-mail or an INN (S22)."""
+    query = query.strip()
+    if len(query) < 2:
+        return []
+    visible = parties_visible_to(user)
+    conditions = Q(pk__in=[])
+    if "@" in query:
+        points = ContactPoint.objects.filter(prefix_match("search_key", query.lower()), kind=ContactKind.EMAIL)
+        conditions |= Q(pk__in=points.values("party_id")[: limit * 5])
+    elif _PHONEISH.match(query):
+        digits = search_digits(query)
+        if len(digits) >= 3:
+            points = ContactPoint.objects.filter(prefix_match("search_key", digits), kind=ContactKind.PHONE)
+            conditions |= Q(pk__in=points.values("party_id")[: limit * 5])
+            conditions |= prefix_match("inn", re.sub(r"\D", "", query))
+    else:
+        conditions |= Q(name__icontains=query)
+        if len(query) >= 3:
+            points = ContactPoint.objects.filter(prefix_match("search_key", query.lower()), kind=ContactKind.EMAIL)
+            conditions |= Q(pk__in=points.values("party_id")[: limit * 5])
+    found = visible.filter(conditions).select_related("responsible").order_by("name", "pk")[:limit]
+    return with_card_summary(list(found))
+
+
+def with_card_summary(parties: list[Party]) -> list[Party]:
+    """Attach the main phone, e-mail and organisations to each party with two queries in all."""
+    ids = [p.pk for p in parties]
+    points: dict[int, list[ContactPoint]] = defaultdict(list)
+    for point in ContactPoint.objects.filter(party_id__in=ids, kind__in=[ContactKind.PHONE, ContactKind.EMAIL]):
+        points[point.party_id].append(point)
+    employers: dict[int, list[PartyContact]] = defaultdict(list)
+    for link in PartyContact.objects.filter(person_id__in=ids).select_related("organization"):
+        employers[link.person_id].append(link)
+    for party in parties:
+        own = points[party.pk]
+        party.main_phone = next((p for p in own if p.kind == ContactKind.PHONE), None)  # type: ignore[attr-defined]
+        party.main_email = next((p for p in own if p.kind == ContactKind.EMAIL), None)  # type: ignore[attr-defined]
+        party.employers = employers[party.pk]  # type: ignore[attr-defined]
+    return parties
+
+
+def nodes_filter(node_ids: Iterable[int]) -> Q:
+    """AND across classifier trees, OR within one tree; a node includes its descendants (S1)."""
+    by_tree: dict[int, list[str]] = defaultdict(list)
+    for node in ClassifierNode.objects.filter(pk__in=list(node_ids)).only("classifier_id", "path"):
+        by_tree[node.classifier_id].append(node.path)
+    condition = Q()
+    for paths in by_tree.values():
+        within = Q(pk__in=[])
+        for path in paths:
+            within |= prefix_match("node__path", path)
+        condition &= Exists(PartyClassification.objects.filter(within, party_id=OuterRef("pk")))
+    return condition
+
+
+def party_list_for(user: User) -> QuerySet[Party]:
+    """The base of every client list: visible parties with what a row shows."""
+    return parties_visible_to(user).select_related("responsible")
+
+
+def party_detail_for(party: Party) -> Party:
+    """Load what the card shows in a fixed number of queries."""
+    party.points = list(party.contact_points.all())  # type: ignore[attr-defined]
+    party.contacts = list(  # type: ignore[attr-defined]
+        party.contact_links.filter(person__is_deleted=False)
+        .select_related("person")
+        .prefetch_related(Prefetch("person__contact_points"))
+    )
+    party.employers = list(  # type: ignore[attr-defined]
+        party.employer_links.filter(organization__is_deleted=False).select_related("organization")
+    )
+    party.nodes = list(  # type: ignore[attr-defined]
+        ClassifierNode.objects.filter(classifications__party=party).select_related("classifier")
+    )
+    party.co_owner_list = list(party.co_owners.all())  # type: ignore[attr-defined]
+    fields = CustomField.objects.filter(target="organization" if party.is_organization else "person", is_active=True)
+    party.custom_values = [(f, party.custom_data.get(f.key)) for f in fields]  # type: ignore[attr-defined]
+    return party
+
+
+def stale_contact_points_for(user: User) -> QuerySet[ContactPoint]:
+    """Phones, e-mails and addresses of the user's own clients not confirmed for too long (S15)."""
+    limit = timezone.now() - datetime.timedelta(days=settings.CRM_CONTACT_STALE_DAYS)
+    return (
+        ContactPoint.objects.filter(
+            party__responsible=user,
+            party__is_deleted=False,
+            kind__in=[ContactKind.PHONE, ContactKind.EMAIL, ContactKind.ADDRESS],
+            confirmed_at__lt=limit,
+        )
+        .select_related("party")
+        .order_by("confirmed_at", "pk")
+    )
+
+
+def possible_duplicates(
+    user: User, *, inn: str = "", phones: Iterable[str] = (), emails: Iterable[str] = (), name: str = "",
+    exclude_pk: int | None = None,
+) -> list[Party]:  # fmt: skip
+    """Existing clients with the same INN, phone or e-mail, or a similar name (X2)."""
+    from crm.core.phones import national_digits, to_e164
+
+    condition = Q(pk__in=[])
+    if inn:
+        condition |= Q(inn=inn)
+    keys = [national_digits(e164) for e164 in filter(None, (to_e164(p) for p in phones if p))]
+    if keys:
+        points = ContactPoint.objects.filter(kind=ContactKind.PHONE, search_key__in=keys).values("party_id")
+        condition |= Q(pk__in=points)
+    lowered = [e.strip().lower() for e in emails if e and e.strip()]
+    if lowered:
+        points = ContactPoint.objects.filter(kind=ContactKind.EMAIL, search_key__in=lowered).values("party_id")
+        condition |= Q(pk__in=points)
+    core = _name_core(name)
+    if len(core) >= 4:
+        condition |= Q(name__icontains=core)
+    found = Party.objects.filter(is_deleted=False).filter(condition)
+    if exclude_pk:
+        found = found.exclude(pk=exclude_pk)
+    # Duplicates are reported even if owned by someone else, but only by name and manager, so nobody
+    # creates a second card for a client a colleague already serves.
+    return list(found.select_related("responsible").order_by("name")[:10])
+
+
+_LEGAL_WORDS = re.compile(r"\b(ооо|оао|зао|пао|ао|ип|llc|ltd|inc|jsc|группа|компания)\b|[«»\"'.,]", re.IGNORECASE)
+
+
+def _name_core(name: str) -> str:
+    return " ".join(_LEGAL_WORDS.sub(" ", name).split())
+
+
+def birthdays_between(user: User, start: datetime.date, days: int) -> QuerySet[Party]:
+    """Visible persons whose birthday falls within `days` days from `start` (month-day keys, year wrap aware)."""
+    keys = sorted(
+        {
+            (start + datetime.timedelta(days=i)).month * 100 + (start + datetime.timedelta(days=i)).day
+            for i in range(days)
+        }
+    )
+    return (
+        parties_visible_to(user)
+        .filter(birthday_key__in=keys)
+        .prefetch_related(Prefetch("employer_links", queryset=PartyContact.objects.select_related("organization")))
+        .order_by("birthday_key", "name")
+    )

@@ -1,0 +1,416 @@
+"""Client pages: thin adapters over parties' selectors and services."""
+
+from collections.abc import Iterator
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+from django.views.decorators.http import require_POST
+
+from crm.accounts.http import AuthedHttpRequest, is_htmx_fragment
+from crm.accounts.models import User
+from crm.core.exports import export_response
+from crm.core.pagination import keyset_page
+from crm.parties import selectors, services
+from crm.parties.access import (
+    can_change_party,
+    can_export_parties,
+    can_reassign_parties,
+    get_party_for,
+    parties_in_trash_for,
+)
+from crm.parties.choices import PartyKind
+from crm.parties.filters import PartyFilter, ordering_from
+from crm.parties.forms import (
+    ClassificationForm,
+    ContactPersonForm,
+    ContactPointForm,
+    PartyForm,
+    QuickContactsForm,
+    ReassignForm,
+)
+from crm.parties.models import Classifier, ContactPoint, PartyContact
+
+
+def _add_service_errors(form: PartyForm, error: ValidationError) -> None:
+    """Put a service's errors next to the fields they name; the rest above the form."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            target = field if field in form.fields else None
+            for item in errors:
+                form.add_error(target, item)
+    else:
+        form.add_error(None, error)
+
+
+@login_required
+def party_list_view(request: AuthedHttpRequest) -> HttpResponse:
+    """Filtered, sorted, keyset-paged client list (S1) with bulk reassignment for heads of sales (S24)."""
+    base = selectors.party_list_for(request.user)
+    party_filter = PartyFilter(request.GET, queryset=base)
+    ordering = ordering_from(request.GET.get("ordering"))
+    page = keyset_page(party_filter.qs, ordering, request.GET.get("cursor"), size=50)
+    selectors.with_card_summary(page.rows)
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    context = {
+        "filter": party_filter,
+        "page": page,
+        "ordering": ordering,
+        "query": query.urlencode(),
+        "classifiers": Classifier.objects.prefetch_related("nodes"),
+        "selected_nodes": {int(v) for v in request.GET.getlist("node") if v.isdigit()},
+        "can_reassign": can_reassign_parties(request.user),
+        "reassign_form": ReassignForm(),
+    }
+    template = "parties/party_list.html#rows" if is_htmx_fragment(request) else "parties/party_list.html"
+    return render(request, template, context)
+
+
+@login_required
+def party_search_view(request: AuthedHttpRequest) -> HttpResponse:
+    """One box for name, phone in any form, e-mail or INN (S22): a dropdown for htmx, a page otherwise."""
+    query = request.GET.get("q", "")
+    results = selectors.party_search(request.user, query)
+    template = "parties/search.html#results" if is_htmx_fragment(request) else "parties/search.html"
+    return render(request, template, {"results": results, "search_query": query})
+
+
+@login_required
+def party_detail_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    party = selectors.party_detail_for(get_party_for(request.user, pk))
+    return render(
+        request,
+        "parties/party_detail.html",
+        {
+            "party": party,
+            "can_change": can_change_party(request.user, party),
+            "can_reassign": can_reassign_parties(request.user),
+            "contact_form": ContactPointForm(),
+            "person_form": ContactPersonForm(),
+            "reassign_users": User.objects.filter(is_active=True).order_by("last_name", "first_name"),
+        },
+    )
+
+
+@login_required
+def party_create_view(request: AuthedHttpRequest, kind: str) -> HttpResponse:
+    if kind not in PartyKind.values:
+        return redirect("parties:list")
+    if not request.user.has_perm("parties.add_party"):
+        raise PermissionDenied
+    form = PartyForm(request.POST or None, kind=kind)
+    quick = QuickContactsForm(request.POST or None)
+    duplicates = []
+    if request.method == "POST" and form.is_valid() and quick.is_valid():
+        duplicates = selectors.possible_duplicates(
+            request.user,
+            inn=form.cleaned_data.get("inn", ""),
+            phones=[quick.cleaned_data.get("phone", "")],
+            emails=[quick.cleaned_data.get("email", "")],
+            name=form.cleaned_data.get("name", "") or form.cleaned_data.get("last_name", ""),
+        )
+        if not duplicates or request.POST.get("confirm_duplicates"):
+            try:
+                party = services.party_create(
+                    actor=request.user,
+                    data={**form.party_data(), "kind": kind},
+                    contact_points=quick.contact_points(),
+                    custom_data=form.custom_data(),
+                )
+            except ValidationError as error:
+                _add_service_errors(form, error)
+            else:
+                messages.success(request, _("Client %(name)s created.") % {"name": party.name})
+                return redirect("parties:detail", pk=party.pk)
+    return render(
+        request, "parties/party_form.html", {"form": form, "quick": quick, "kind": kind, "duplicates": duplicates}
+    )
+
+
+@login_required
+def party_update_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    party = get_party_for(request.user, pk, action="change")
+    form = PartyForm(request.POST or None, instance=party, kind=party.kind)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.party_update(
+                actor=request.user,
+                party=party,
+                data=form.party_data(),
+                expected_version=form.cleaned_data.get("version"),
+                custom_data=form.custom_data(),
+            )
+        except ValidationError as error:
+            party.refresh_from_db()
+            _add_service_errors(form, error)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("parties:detail", pk=party.pk)
+    return render(request, "parties/party_form.html", {"form": form, "party": party, "kind": party.kind})
+
+
+@require_POST
+@login_required
+def party_delete_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    party = get_party_for(request.user, pk, action="change")
+    services.party_delete(actor=request.user, party=party)
+    messages.success(request, _("%(name)s moved to the trash.") % {"name": party.name})
+    return redirect("parties:list")
+
+
+@login_required
+def trash_view(request: AuthedHttpRequest) -> HttpResponse:
+    parties = parties_in_trash_for(request.user).select_related("deleted_by").order_by("-deleted_at")[:200]
+    return render(request, "parties/trash.html", {"parties": parties})
+
+
+@require_POST
+@login_required
+def party_restore_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    party = get_object_or_404(parties_in_trash_for(request.user), pk=pk)
+    services.party_restore(actor=request.user, party=party)
+    messages.success(request, _("%(name)s restored.") % {"name": party.name})
+    return redirect("parties:detail", pk=party.pk)
+
+
+def _contacts_fragment(request: AuthedHttpRequest, party_pk: int, form: ContactPointForm | None = None) -> HttpResponse:
+    party = selectors.party_detail_for(get_party_for(request.user, party_pk))
+    return render(
+        request,
+        "parties/party_detail.html#contacts",
+        {
+            "party": party,
+            "can_change": can_change_party(request.user, party),
+            "contact_form": form or ContactPointForm(),
+        },
+    )
+
+
+@require_POST
+@login_required
+def contact_point_add_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    party = get_party_for(request.user, pk, action="change")
+    form = ContactPointForm(request.POST)
+    if form.is_valid():
+        try:
+            services.contact_point_add(actor=request.user, party=party, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error("value" if hasattr(error, "error_dict") else None, error.messages[0])
+        else:
+            form = ContactPointForm()
+    return _contacts_fragment(request, party.pk, form)
+
+
+def _point_for(request: AuthedHttpRequest, pk: int) -> ContactPoint:
+    point = get_object_or_404(ContactPoint.objects.select_related("party"), pk=pk)
+    get_party_for(request.user, point.party_id, action="change")
+    return point
+
+
+@require_POST
+@login_required
+def contact_point_confirm_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    point = _point_for(request, pk)
+    services.contact_point_confirm(actor=request.user, point=point)
+    if request.GET.get("next") == "stale":
+        return redirect("parties:stale")
+    return _contacts_fragment(request, point.party_id)
+
+
+@require_POST
+@login_required
+def contact_point_remove_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    point = _point_for(request, pk)
+    services.contact_point_remove(actor=request.user, point=point)
+    return _contacts_fragment(request, point.party_id)
+
+
+@login_required
+def stale_contacts_view(request: AuthedHttpRequest) -> HttpResponse:
+    points = selectors.stale_contact_points_for(request.user)[:200]
+    return render(request, "parties/stale_contacts.html", {"points": points})
+
+
+@require_POST
+@login_required
+def contact_person_add_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    organization = get_party_for(request.user, pk, action="change")
+    form = ContactPersonForm(request.POST)
+    if form.is_valid():
+        data = {k: form.cleaned_data[k] for k in ("last_name", "first_name", "middle_name", "birthday")}
+        points = QuickContactsForm(form.cleaned_data)
+        points.is_valid()
+        try:
+            services.contact_person_create(
+                actor=request.user,
+                organization=organization,
+                data=data,
+                position=form.cleaned_data["position"],
+                contact_points=points.contact_points(),
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Contact person added."))
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+    return redirect(reverse("parties:detail", args=[organization.pk]) + "#contact-persons")
+
+
+@require_POST
+@login_required
+def contact_person_unlink_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    link = get_object_or_404(PartyContact, pk=pk)
+    get_party_for(request.user, link.organization_id, action="change")
+    services.contact_person_unlink(actor=request.user, link=link)
+    return redirect(reverse("parties:detail", args=[link.organization_id]) + "#contact-persons")
+
+
+@login_required
+def party_classify_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    party = get_party_for(request.user, pk, action="change")
+    initial = {"nodes": list(party.classifications.values_list("node_id", flat=True))}
+    form = ClassificationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.party_set_classification(actor=request.user, party=party, nodes=form.cleaned_data["nodes"])
+        messages.success(request, _("Classification saved."))
+        return redirect("parties:detail", pk=party.pk)
+    classifiers = Classifier.objects.prefetch_related("nodes")
+    return render(
+        request,
+        "parties/party_classify.html",
+        {"party": party, "form": form, "classifiers": classifiers, "selected": set(initial["nodes"])},
+    )
+
+
+@require_POST
+@login_required
+def party_reassign_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    if not can_reassign_parties(request.user):
+        raise PermissionDenied
+    party = get_party_for(request.user, pk)
+    form = ReassignForm(request.POST)
+    if form.is_valid():
+        services.party_reassign(
+            actor=request.user,
+            parties=selectors.party_list_for(request.user).filter(pk=party.pk),
+            responsible=form.cleaned_data["responsible"],
+        )
+        messages.success(request, _("Client reassigned."))
+    else:
+        messages.error(request, _("Choose a manager."))
+    return redirect("parties:detail", pk=party.pk)
+
+
+@require_POST
+@login_required
+def party_bulk_reassign_view(request: AuthedHttpRequest) -> HttpResponse:
+    """Reassign every client matching the list's current filters, or the ticked ones (S24)."""
+    if not can_reassign_parties(request.user):
+        raise PermissionDenied
+    party_filter = PartyFilter(request.GET, queryset=selectors.party_list_for(request.user))
+    chosen = [int(v) for v in request.POST.getlist("party") if v.isdigit()]
+    parties = party_filter.qs.filter(pk__in=chosen) if chosen else party_filter.qs
+    form = ReassignForm(request.POST)
+    if form.is_valid():
+        with transaction.atomic():
+            moved = services.party_reassign(
+                actor=request.user, parties=parties, responsible=form.cleaned_data["responsible"]
+            )
+        messages.success(request, _("Clients reassigned: %(count)d.") % {"count": moved})
+    else:
+        messages.error(request, _("Choose a manager."))
+    return redirect(reverse("parties:list") + "?" + request.GET.urlencode())
+
+
+@login_required
+def party_merge_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Merge a duplicate into this client, keeping every contact, link and history row (X2)."""
+    if not request.user.has_perm("parties.merge_parties"):
+        raise PermissionDenied
+    keep = get_party_for(request.user, pk, action="change")
+    candidates = selectors.possible_duplicates(
+        request.user,
+        inn=keep.inn,
+        phones=keep.contact_points.filter(kind="phone").values_list("value", flat=True),
+        emails=keep.contact_points.filter(kind="email").values_list("value", flat=True),
+        name=keep.name,
+        exclude_pk=keep.pk,
+    )
+    if request.method == "POST":
+        duplicate = get_party_for(request.user, int(request.POST.get("duplicate", "0") or 0), action="change")
+        try:
+            services.party_merge(actor=request.user, keep=keep, duplicate=duplicate)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("%(name)s merged into this card.") % {"name": duplicate.name})
+            return redirect("parties:detail", pk=keep.pk)
+    return render(request, "parties/party_merge.html", {"party": keep, "candidates": candidates})
+
+
+@login_required
+def duplicates_check_view(request: AuthedHttpRequest) -> HttpResponse:
+    """Live duplicate warning while a new client is being typed (htmx)."""
+    found = selectors.possible_duplicates(
+        request.user,
+        inn=request.GET.get("inn", "").strip(),
+        phones=[request.GET.get("phone", "")],
+        emails=[request.GET.get("email", "")],
+        name=request.GET.get("name", "") or request.GET.get("last_name", ""),
+    )
+    return render(request, "parties/party_form.html#duplicates", {"duplicates": found})
+
+
+EXPORT_COLUMNS = [
+    ("name", _l("Name")),
+    ("kind", _l("Form")),
+    ("inn", _l("INN")),
+    ("kpp", _l("KPP")),
+    ("ogrn", _l("OGRN / OGRNIP")),
+    ("region", _l("Region")),
+    ("industry", _l("Industry")),
+    ("relationship", _l("Relationship")),
+    ("phone", _l("Phone")),
+    ("email", _l("E-mail")),
+    ("responsible", _l("Responsible")),
+    ("updated_at", _l("Updated")),
+]
+
+
+@login_required
+def party_export_view(request: AuthedHttpRequest, fmt: str) -> HttpResponseBase:
+    """Export the client list with its current filters to CSV or XLSX (X1); formulas are neutralised."""
+    if not can_export_parties(request.user) or fmt not in ("csv", "xlsx"):
+        raise PermissionDenied
+    party_filter = PartyFilter(request.GET, queryset=selectors.party_list_for(request.user))
+    ordering = ordering_from(request.GET.get("ordering"))
+
+    def rows() -> Iterator[list[object]]:
+        queryset = party_filter.qs.order_by(*ordering, "pk")
+        for chunk_start in range(0, 10**9, 2000):
+            chunk = selectors.with_card_summary(list(queryset[chunk_start : chunk_start + 2000]))
+            if not chunk:
+                return
+            for party in chunk:
+                phone, email = party.main_phone, party.main_email  # type: ignore[attr-defined]
+                yield [
+                    party.name, party.get_kind_display(), party.inn, party.kpp, party.ogrn, party.region,
+                    party.industry, party.get_relationship_display(), phone.value if phone else "",
+                    email.value if email else "", str(party.responsible), timezone.localtime(party.updated_at),
+                ]  # fmt: skip
+
+    headers = [str(label) for _key, label in EXPORT_COLUMNS]
+    return export_response(fmt, "clients", headers, rows(), sheet_title=str(_l("Clients")))  # type: ignore[arg-type]
