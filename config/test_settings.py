@@ -1,7 +1,11 @@
 """Test settings: the same as production but for fast hashing and tasks run by hand."""
 
-from config.settings import *  # noqa: F403
-from config.settings import HUEY_SETTINGS, STORAGES
+import os
+
+os.environ.setdefault("CRM_SECRET_KEY", "test-only-secret-key")
+
+from config.settings import *  # noqa: E402, F403
+from config.settings import HUEY_SETTINGS, STORAGES  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}

@@ -7,7 +7,7 @@ from crm.accounts.models import User
 
 
 class AuthedHttpRequest(HttpRequest):
-    user: User  # type: ignore[assignment]
+    user: User
     htmx: HtmxDetails
 
 

@@ -35,8 +35,9 @@ def language_view(request: HttpRequest) -> HttpResponse:
 def token_view(request: HttpRequest) -> HttpResponse:
     """Show the user's API token and let them revoke and reissue it."""
     assert isinstance(request.user, User)
-    if request.method == "POST":
-        token = user_rotate_token(actor=request.user)
-    else:
-        token = Token.objects.filter(user=request.user).first()
+    token: Token | None = (
+        user_rotate_token(actor=request.user)
+        if request.method == "POST"
+        else Token.objects.filter(user=request.user).first()
+    )
     return render(request, "accounts/token.html", {"token": token})

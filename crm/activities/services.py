@@ -25,7 +25,7 @@ def _changes(before: Mapping[str, Any], obj: Interaction | Task, fields: Iterabl
     for field in fields:
         old, new = before[field], getattr(obj, field)
         if old != new:
-            label = str(type(obj)._meta.get_field(field).verbose_name)
+            label = str(getattr(type(obj)._meta.get_field(field), "verbose_name", field))
             result.append(
                 {
                     "field": field,

@@ -1,5 +1,6 @@
 """Pages for today's plan, logging contacts, the timeline, tasks, the bell and the reports."""
 
+from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import messages
@@ -19,7 +20,7 @@ from crm.activities.access import can_change_task, can_log_interaction, get_inte
 from crm.activities.choices import SHIPPED_TYPES, TaskStatus
 from crm.activities.forms import InteractionForm, PeriodForm, TaskForm
 from crm.activities.models import InteractionType
-from crm.core.exports import export_response
+from crm.core.exports import Cell, export_response
 from crm.core.pagination import keyset_page
 from crm.parties.access import get_party_for
 
@@ -239,7 +240,7 @@ def party_report_view(request: AuthedHttpRequest, pk: int) -> HttpResponseBase:
             _("Contact person"),
             _("Author"),
         ]
-        lines = (
+        lines: Iterator[list[Cell]] = (
             [timezone.localtime(i.occurred_at), str(i.type), i.get_direction_display(), i.duration_minutes, i.subject,
              i.result, i.contact_person.name if i.contact_person else "", str(i.author)]
             for i in details.iterator(chunk_size=1000)
@@ -286,7 +287,13 @@ def reports_view(request: AuthedHttpRequest) -> HttpResponseBase:
             [p["name"], *[c[0] for c in p["cells"]], *[c[1] for c in p["cells"]], p["count"], p["minutes"]]
             for p in table
         )
-        return export_response("xlsx", "time-report", headers, lines, sheet_title=str(_("Time accounting")))
+        return export_response(
+            "xlsx",
+            "time-report",
+            headers,
+            lines,
+            sheet_title=str(_("Time accounting")),
+        )
     return render(
         request,
         "activities/reports.html",

@@ -12,7 +12,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 class KeysetPagination(CursorPagination):
     """Cursor (keyset) pagination: page 10,000 costs what page 1 does."""
 
-    ordering = "-pk"
+    ordering: str | tuple[str, ...] = "-pk"
     page_size_query_param = "page_size"
     max_page_size = 500
 

@@ -20,7 +20,7 @@ def parties_visible_to(user: User) -> QuerySet[Party]:
     if user.has_perm("parties.view_all_parties"):
         return live
     co_owned = Party.co_owners.through.objects.filter(party_id=OuterRef("pk"), user_id=user.pk)
-    rule = Q(responsible=user) | Exists(co_owned)
+    rule: Q = Q(responsible=user) | Q(Exists(co_owned))
     if user.led_teams.exists():
         rule |= Q(responsible__team__head=user)
     return live.filter(rule)

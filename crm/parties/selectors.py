@@ -72,7 +72,7 @@ def nodes_filter(node_ids: Iterable[int]) -> Q:
         within = Q(pk__in=[])
         for path in paths:
             within |= prefix_match("node__path", path)
-        condition &= Exists(PartyClassification.objects.filter(within, party_id=OuterRef("pk")))
+        condition &= Q(Exists(PartyClassification.objects.filter(within, party_id=OuterRef("pk"))))
     return condition
 
 

@@ -84,8 +84,8 @@ def _clean_custom_value(field: CustomField, value: Any) -> Any:
     return str(value)[:1000]
 
 
-def _record(party: Party, actor: User | None, kind: str, **data: Any) -> PartyEvent:
-    return PartyEvent.objects.create(party=party, actor=actor, kind=kind, data=data)
+def _record(party: Party, actor: User | None, event_kind: str, **data: Any) -> PartyEvent:
+    return PartyEvent.objects.create(party=party, actor=actor, kind=event_kind, data=data)
 
 
 def _changes(before: Mapping[str, Any], party: Party, fields: Iterable[str]) -> list[dict[str, Any]]:
@@ -93,7 +93,7 @@ def _changes(before: Mapping[str, Any], party: Party, fields: Iterable[str]) -> 
     for field in fields:
         old, new = before.get(field), getattr(party, field)
         if old != new:
-            label = str(Party._meta.get_field(field).verbose_name)
+            label = str(getattr(Party._meta.get_field(field), "verbose_name", field))
             changes.append(
                 {
                     "field": field,
@@ -377,9 +377,9 @@ def party_merge(*, actor: User, keep: Party, duplicate: Party) -> Party:
     for model in apps.get_models():
         if model._meta.app_label == "parties":
             continue
-        for field in model._meta.get_fields():
-            if getattr(field, "many_to_one", False) and getattr(field, "related_model", None) is Party:
-                model._default_manager.filter(**{field.name: duplicate}).update(**{field.name: keep})
+        for relation in model._meta.get_fields():
+            if getattr(relation, "many_to_one", False) and getattr(relation, "related_model", None) is Party:
+                model._default_manager.filter(**{relation.name: duplicate}).update(**{relation.name: keep})
     keep.full_clean()
     keep.version += 1
     keep.save()

@@ -204,7 +204,7 @@ def contact_point_add_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         try:
             services.contact_point_add(actor=request.user, party=party, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error("value" if hasattr(error, "error_dict") else None, error.messages[0])
+            form.add_error("value" if hasattr(error, "error_dict") else None, str(error.messages[0]))
         else:
             form = ContactPointForm()
     return _contacts_fragment(request, party.pk, form)
@@ -263,9 +263,9 @@ def contact_person_add_view(request: AuthedHttpRequest, pk: int) -> HttpResponse
         else:
             messages.success(request, _("Contact person added."))
     else:
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, message)
+        for field_errors in form.errors.values():
+            for text in field_errors:
+                messages.error(request, str(text))
     return redirect(reverse("parties:detail", args=[organization.pk]) + "#contact-persons")
 
 

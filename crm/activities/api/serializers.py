@@ -40,8 +40,10 @@ class InteractionInput(serializers.Serializer[dict[str, Any]]):
 
 
 class TaskOutput(serializers.ModelSerializer[Task]):
-    assignees = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    interaction_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    assignees: serializers.PrimaryKeyRelatedField[User] = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    interaction_type: serializers.SlugRelatedField[InteractionType] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     is_overdue = serializers.BooleanField(read_only=True)
 
     class Meta:

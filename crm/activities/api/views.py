@@ -195,7 +195,7 @@ class NotificationListApi(generics.ListAPIView[Notification]):
     pagination_class = None
 
     def get_queryset(self) -> QuerySet[Notification]:
-        return selectors.unread_notifications(_user(self.request))[:100]  # type: ignore[return-value]
+        return selectors.unread_notifications(_user(self.request))[:100]
 
     @extend_schema(request=None, responses={200: {"type": "object", "properties": {"read": {"type": "integer"}}}})
     def post(self, request: Request) -> Response:

@@ -18,7 +18,7 @@ class ContactPointOutput(serializers.ModelSerializer[ContactPoint]):
 class ContactPointInput(serializers.Serializer[dict[str, Any]]):
     kind = serializers.ChoiceField(choices=ContactKind.choices)
     value = serializers.CharField(max_length=500)
-    label = serializers.ChoiceField(choices=ContactLabel.choices, required=False, default="")
+    label = serializers.ChoiceField(choices=ContactLabel.choices, required=False, default="")  # type: ignore[assignment]
     is_primary = serializers.BooleanField(required=False, default=False)
 
 
@@ -92,7 +92,7 @@ class PartyInput(serializers.Serializer[dict[str, Any]]):
     region = serializers.CharField(max_length=200, required=False, allow_blank=True)
     size = serializers.CharField(max_length=16, required=False, allow_blank=True)
     relationship = serializers.CharField(max_length=16, required=False)
-    source = serializers.CharField(max_length=16, required=False, allow_blank=True)
+    source = serializers.CharField(max_length=16, required=False, allow_blank=True)  # type: ignore[assignment]
     source_detail = serializers.CharField(max_length=300, required=False, allow_blank=True)
     triggering_event = serializers.CharField(max_length=300, required=False, allow_blank=True)
     purchase_probability = serializers.IntegerField(min_value=0, max_value=100, required=False, allow_null=True)
