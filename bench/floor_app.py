@@ -1,0 +1,414 @@
+"""The floor: the CRM's benchmarked reads and writes hand-written in SQL, with and without a bare WSGI app.
+
+`Floor` runs each operation as a hand-written query on a plain psycopg or sqlite3 connection; the
+benchmark times it directly (the "SQL" column) and serves it through `application`, a WSGI callable
+with no framework (the "bare" column), under the same gunicorn settings as the CRM. Both follow the
+CRM's rules for a sales manager (own and co-owned clients, token auth) and return the same rows.
+
+Serve: BENCH_DATABASE_URL=postgres://... gunicorn --pythonpath bench floor_app:application
+"""
+
+import datetime
+import json
+import os
+import re
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+Row = dict[str, Any]
+_PHONEISH = re.compile(r"^[\d\s()+\-.]+$")
+_DIGITS = re.compile(r"\D+")
+LIMIT = 20
+COUNT_CAP = 10_000
+
+
+def search_digits(query: str) -> str:
+    """The same normalisation as crm.core.phones.search_digits."""
+    digits = _DIGITS.sub("", query)
+    if len(digits) == 11 and digits[0] in "78":
+        return digits[1:]
+    if query.strip().startswith("+7") and digits.startswith("7"):
+        return digits[1:]
+    return digits
+
+
+def connect(url: str) -> Any:
+    """A psycopg connection in autocommit mode, or a sqlite3 connection set up like the CRM's."""
+    if url.startswith("sqlite"):
+        path = urlsplit(url).path
+        path = path[1:] if path.startswith("//") else path
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=5000")
+        return conn
+    import psycopg
+
+    return psycopg.connect(url, autocommit=True)
+
+
+class Floor:
+    """Each benchmarked operation as the fewest, best-indexed queries we know how to write."""
+
+    def __init__(self, url: str) -> None:
+        self.conn = connect(url)
+        self.is_sqlite = isinstance(self.conn, sqlite3.Connection)
+
+    # Plumbing ------------------------------------------------------------------------------------------
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        if self.is_sqlite:
+            cursor = self.conn.execute(sql.replace("%s", "?"), [self._plain(p) for p in params])
+        else:
+            cursor = self.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description or ()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    @staticmethod
+    def _plain(value: Any) -> Any:
+        if isinstance(value, datetime.datetime):
+            return str(value.astimezone(datetime.UTC).replace(tzinfo=None))
+        return value
+
+    def prefix(self, column: str, value: str) -> tuple[str, list[str]]:
+        """`column` starts with `value`, written the way each database serves from an index."""
+        if self.is_sqlite:
+            return f"({column} >= %s AND {column} < %s)", [value, value[:-1] + chr(ord(value[-1]) + 1)]
+        escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return f"{column} LIKE %s", [escaped + "%"]
+
+    def contains_name(self, value: str) -> tuple[str, list[str]]:
+        escaped = "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        if self.is_sqlite:
+            return "p.name LIKE %s ESCAPE '\\'", [escaped]
+        return "UPPER(p.name::text) LIKE UPPER(%s)", [escaped]
+
+    @staticmethod
+    def visible(user_id: int) -> tuple[str, list[int]]:
+        """A sales manager's clients: own or co-owned, not in the trash (crm.parties.access)."""
+        return (
+            "NOT p.is_deleted AND (p.responsible_id = %s OR EXISTS (SELECT 1 FROM parties_party_co_owners co "
+            "WHERE co.party_id = p.id AND co.user_id = %s))",
+            [user_id, user_id],
+        )
+
+    def user_for_token(self, key: str) -> int | None:
+        found = self.rows(
+            "SELECT u.id FROM authtoken_token t JOIN accounts_user u ON u.id = t.user_id WHERE t.key = %s AND u.is_active",
+            [key],
+        )
+        return found[0]["id"] if found else None
+
+    # Operations ----------------------------------------------------------------------------------------
+
+    def search(self, user_id: int, query: str) -> list[Row]:
+        """Clients and contact persons by name part, phone, e-mail or INN: crm.parties.selectors.party_search."""
+        query = query.strip()
+        if len(query) < 2:
+            return []
+        conditions: list[str] = []
+        params: list[Any] = []
+
+        def points(kind: str, key: str) -> None:
+            match, values = self.prefix("c.search_key", key)
+            conditions.append(
+                f"p.id IN (SELECT c.party_id FROM parties_contactpoint c WHERE c.kind = %s AND {match} LIMIT {LIMIT * 5})"
+            )
+            params.extend([kind, *values])
+
+        if "@" in query:
+            points("email", query.lower())
+        elif _PHONEISH.match(query):
+            digits = search_digits(query)
+            if len(digits) < 3:
+                return []
+            points("phone", digits)
+            match, values = self.prefix("p.inn", _DIGITS.sub("", query))
+            conditions.append(match)
+            params.extend(values)
+        else:
+            match, values = self.contains_name(query)
+            conditions.append(match)
+            params.extend(values)
+            if len(query) >= 3:
+                points("email", query.lower())
+        visible, visible_params = self.visible(user_id)
+        found = self.rows(
+            f"""
+            SELECT p.id, p.kind, p.name, p.inn, p.relationship, p.responsible_id,
+                   u.last_name AS responsible_last_name, u.first_name AS responsible_first_name
+            FROM parties_party p JOIN accounts_user u ON u.id = p.responsible_id
+            WHERE {visible} AND ({" OR ".join(conditions)})
+            ORDER BY p.name, p.id LIMIT {LIMIT}
+            """,
+            [*visible_params, *params],
+        )
+        return self._with_summary(found)
+
+    def _with_summary(self, parties: list[Row]) -> list[Row]:
+        """Main phone, e-mail and employers of each found party: two queries for the whole page."""
+        if not parties:
+            return parties
+        ids = [p["id"] for p in parties]
+        marks = ", ".join(["%s"] * len(ids))
+        by_id = {p["id"]: {**p, "phone": None, "email": None, "employers": []} for p in parties}
+        for point in self.rows(
+            f"SELECT party_id, kind, value FROM parties_contactpoint WHERE party_id IN ({marks}) "
+            "AND kind IN ('phone', 'email') ORDER BY kind, is_primary DESC, id",
+            ids,
+        ):
+            if by_id[point["party_id"]][point["kind"]] is None:
+                by_id[point["party_id"]][point["kind"]] = point["value"]
+        for link in self.rows(
+            f"SELECT l.person_id, l.position, o.id, o.name FROM parties_partycontact l "
+            f"JOIN parties_party o ON o.id = l.organization_id WHERE l.person_id IN ({marks})",
+            ids,
+        ):
+            by_id[link["person_id"]]["employers"].append(
+                {"id": link["id"], "name": link["name"], "position": link["position"]}
+            )
+        return list(by_id.values())
+
+    def _nodes(self, node_ids: Iterable[int]) -> tuple[str, list[Any]]:
+        """AND across classifier trees, OR within one, descendants included (crm.parties.selectors.nodes_filter)."""
+        ids = list(node_ids)
+        if not ids:
+            return "", []
+        by_tree: dict[int, list[str]] = {}
+        for node in self.rows(
+            f"SELECT classifier_id, path FROM parties_classifiernode WHERE id IN ({', '.join(['%s'] * len(ids))})",
+            ids,
+        ):
+            by_tree.setdefault(node["classifier_id"], []).append(node["path"])
+        sql, params = "", []
+        for paths in by_tree.values():
+            within = []
+            for path in paths:
+                match, values = self.prefix("n.path", path)
+                within.append(match)
+                params.extend(values)
+            sql += (
+                " AND EXISTS (SELECT 1 FROM parties_partyclassification pc JOIN parties_classifiernode n "
+                f"ON n.id = pc.node_id WHERE pc.party_id = p.id AND ({' OR '.join(within)}))"
+            )
+        return sql, params
+
+    def party_list(self, user_id: int, node_ids: Iterable[int], after: tuple[str, int] | None = None) -> Row:
+        """One 50-row page sorted by name (keyset), with main phone, e-mail and employers; total capped at 10,000."""
+        visible, visible_params = self.visible(user_id)
+        nodes, node_params = self._nodes(node_ids)
+        where, params = f"{visible}{nodes}", [*visible_params, *node_params]
+        total = self.capped_total(user_id, node_ids, prepared=(where, params))
+        keyset = ""
+        if after is not None:
+            keyset, params = " AND (p.name > %s OR (p.name = %s AND p.id > %s))", [*params, after[0], *after]
+        rows = self.rows(
+            f"""
+            SELECT p.id, p.kind, p.name, p.inn, p.region, p.relationship, p.updated_at, p.responsible_id,
+                   u.last_name AS responsible_last_name, u.first_name AS responsible_first_name
+            FROM parties_party p JOIN accounts_user u ON u.id = p.responsible_id
+            WHERE {where}{keyset} ORDER BY p.name, p.id LIMIT 51
+            """,
+            params,
+        )
+        following = [rows[49]["name"], rows[49]["id"]] if len(rows) > 50 else None
+        page = self._with_summary(rows[:50])
+        return {"count": total[0], "count_is_capped": total[1], "next": following, "results": page}
+
+    def capped_total(
+        self, user_id: int, node_ids: Iterable[int], prepared: tuple[str, list[Any]] | None = None
+    ) -> tuple[int, bool]:
+        if prepared is None:
+            visible, visible_params = self.visible(user_id)
+            nodes, node_params = self._nodes(node_ids)
+            prepared = f"{visible}{nodes}", [*visible_params, *node_params]
+        where, params = prepared
+        found = self.rows(
+            f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM parties_party p WHERE {where} LIMIT {COUNT_CAP + 1}) t", params
+        )
+        total = found[0]["n"]
+        return min(total, COUNT_CAP), total > COUNT_CAP
+
+    def _party(self, user_id: int, party_id: int) -> Row | None:
+        visible, params = self.visible(user_id)
+        found = self.rows(
+            f"""SELECT p.*, u.last_name AS responsible_last_name, u.first_name AS responsible_first_name
+            FROM parties_party p JOIN accounts_user u ON u.id = p.responsible_id WHERE p.id = %s AND {visible}""",
+            [party_id, *params],
+        )
+        return found[0] if found else None
+
+    def card(self, user_id: int, party_id: int) -> Row | None:
+        """The client card: requisites, contact points, contact persons with theirs, employers, nodes, co-owners."""
+        party = self._party(user_id, party_id)
+        if party is None:
+            return None
+        party["contact_points"] = self.rows(
+            "SELECT id, kind, label, value, is_primary, confirmed_at FROM parties_contactpoint WHERE party_id = %s "
+            "ORDER BY kind, is_primary DESC, id",
+            [party_id],
+        )
+        contacts = self.rows(
+            "SELECT l.id AS link_id, l.position, l.is_primary, pe.id, pe.name, pe.birthday FROM parties_partycontact l "
+            "JOIN parties_party pe ON pe.id = l.person_id WHERE l.organization_id = %s AND NOT pe.is_deleted",
+            [party_id],
+        )
+        if contacts:
+            marks = ", ".join(["%s"] * len(contacts))
+            points: dict[int, list[Row]] = {}
+            for point in self.rows(
+                f"SELECT party_id, id, kind, label, value, is_primary FROM parties_contactpoint WHERE party_id IN ({marks})",
+                [c["id"] for c in contacts],
+            ):
+                points.setdefault(point.pop("party_id"), []).append(point)
+            for contact in contacts:
+                contact["contact_points"] = points.get(contact["id"], [])
+        party["contacts"] = contacts
+        party["employers"] = self.rows(
+            "SELECT o.id, o.name, l.position FROM parties_partycontact l JOIN parties_party o ON o.id = l.organization_id "
+            "WHERE l.person_id = %s AND NOT o.is_deleted",
+            [party_id],
+        )
+        party["nodes"] = self.rows(
+            "SELECT n.id, n.name, n.path, k.name AS classifier FROM parties_partyclassification pc "
+            "JOIN parties_classifiernode n ON n.id = pc.node_id JOIN parties_classifier k ON k.id = n.classifier_id "
+            "WHERE pc.party_id = %s",
+            [party_id],
+        )
+        party["co_owners"] = self.rows(
+            "SELECT u.id, u.last_name, u.first_name FROM parties_party_co_owners co JOIN accounts_user u "
+            "ON u.id = co.user_id WHERE co.party_id = %s",
+            [party_id],
+        )
+        return party
+
+    def timeline(self, user_id: int, party_id: int) -> list[Row] | None:
+        """The first 20 entries of the history, newest first, merged from four sources (party_timeline)."""
+        visible, params = self.visible(user_id)
+        if not self.rows(f"SELECT p.id FROM parties_party p WHERE p.id = %s AND {visible}", [party_id, *params]):
+            return None
+        n = LIMIT + 1
+        entries = [
+            {"kind": "interaction", **row}
+            for row in self.rows(
+                "SELECT i.id, i.occurred_at AS at, t.code AS type, i.direction, i.duration_minutes, i.subject, i.result, "
+                "a.last_name AS author_last_name, cp.name AS contact_person FROM activities_interaction i "
+                "JOIN activities_interactiontype t ON t.id = i.type_id JOIN accounts_user a ON a.id = i.author_id "
+                "LEFT JOIN parties_party cp ON cp.id = i.contact_person_id "
+                f"WHERE i.party_id = %s AND NOT i.is_deleted ORDER BY i.occurred_at DESC, i.id DESC LIMIT {n}",
+                [party_id],
+            )
+        ]
+        entries += [
+            {"kind": "task", **row}
+            for row in self.rows(
+                "SELECT t.id, t.created_at AS at, t.title, t.status, t.due_at, a.last_name AS created_by_last_name "
+                "FROM activities_task t JOIN accounts_user a ON a.id = t.created_by_id "
+                f"WHERE t.party_id = %s AND NOT t.is_deleted ORDER BY t.created_at DESC, t.id DESC LIMIT {n}",
+                [party_id],
+            )
+        ]
+        entries += [
+            {"kind": "change", **row}
+            for row in self.rows(
+                "SELECT e.id, e.at, e.kind AS event, e.data, a.last_name AS actor_last_name FROM parties_partyevent e "
+                f"LEFT JOIN accounts_user a ON a.id = e.actor_id WHERE e.party_id = %s ORDER BY e.at DESC LIMIT {n}",
+                [party_id],
+            )
+        ]
+        entries += [
+            {"kind": "activity_change", **row}
+            for row in self.rows(
+                "SELECT e.id, e.at, e.kind AS event, e.data FROM activities_activityevent e "
+                f"WHERE e.party_id = %s AND e.kind <> 'created' ORDER BY e.at DESC LIMIT {n}",
+                [party_id],
+            )
+        ]
+        entries.sort(key=lambda e: str(e["at"]), reverse=True)
+        return entries[:LIMIT]
+
+    def log_interaction(self, user_id: int, data: Row) -> Row | None:
+        """Record an interaction with its participant and its 'created' event in one transaction."""
+        if self._party(user_id, int(data["party"])) is None:
+            return None
+        now = datetime.datetime.now(datetime.UTC)
+        occurred = datetime.datetime.fromisoformat(data.get("occurred_at") or now.isoformat())
+        self._begin()
+        try:
+            found = self.rows(
+                """INSERT INTO activities_interaction (created_at, updated_at, version, is_deleted, party_id, type_id,
+                direction, occurred_at, duration_minutes, subject, result, author_id)
+                SELECT %s, %s, 1, false, %s, t.id, %s, %s, %s, %s, %s, %s FROM activities_interactiontype t
+                WHERE t.code = %s RETURNING id""".replace("false", "0" if self.is_sqlite else "false"),
+                [now, now, int(data["party"]), data.get("direction", "out"), occurred, int(data.get("duration_minutes", 0)),
+                 data.get("subject", ""), data.get("result", ""), user_id, data["type"]],
+            )  # fmt: skip
+            interaction_id = found[0]["id"]
+            self.rows(
+                "INSERT INTO activities_interaction_participants (interaction_id, user_id) VALUES (%s, %s)",
+                [interaction_id, user_id],
+            )
+            self.rows(
+                "INSERT INTO activities_activityevent (party_id, interaction_id, kind, actor_id, at, data) "
+                "VALUES (%s, %s, 'created', %s, %s, %s)",
+                [int(data["party"]), interaction_id, user_id, now, json.dumps({"type": data["type"]})],
+            )
+        except Exception:
+            self._end(commit=False)
+            raise
+        self._end(commit=True)
+        return {"id": interaction_id, "party": int(data["party"]), "type": data["type"], "occurred_at": occurred}
+
+    def _begin(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE" if self.is_sqlite else "BEGIN")
+
+    def _end(self, *, commit: bool) -> None:
+        self.conn.execute("COMMIT" if commit else "ROLLBACK")
+
+
+# The bare WSGI application ------------------------------------------------------------------------------
+
+_floor: Floor | None = None
+Handler = Callable[[Floor, int, dict[str, list[str]], dict[str, Any] | None, re.Match[str]], Any]
+
+
+def _routes() -> list[tuple[str, re.Pattern[str], Handler]]:
+    return [
+        ("GET", re.compile(r"^/search$"), lambda f, u, q, b, m: f.search(u, q.get("q", [""])[0])),
+        ("GET", re.compile(r"^/parties$"), lambda f, u, q, b, m: f.party_list(u, [int(n) for n in q.get("node", [])])),
+        ("GET", re.compile(r"^/parties/(\d+)$"), lambda f, u, q, b, m: f.card(u, int(m[1]))),
+        ("GET", re.compile(r"^/parties/(\d+)/timeline$"), lambda f, u, q, b, m: f.timeline(u, int(m[1]))),
+        ("POST", re.compile(r"^/interactions$"), lambda f, u, q, b, m: f.log_interaction(u, b or {})),
+    ]
+
+
+ROUTES = _routes()
+
+
+def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    global _floor
+    if _floor is None:
+        _floor = Floor(os.environ["BENCH_DATABASE_URL"])
+    method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
+    status, payload = "404 Not Found", {"detail": "not found"}
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    user_id = _floor.user_for_token(auth[6:]) if auth.startswith("Token ") else None
+    if user_id is None:
+        status, payload = "401 Unauthorized", {"detail": "authentication required"}
+    else:
+        for route_method, pattern, handler in ROUTES:
+            match = pattern.match(path)
+            if match and route_method == method:
+                body = None
+                if method == "POST":
+                    length = int(environ.get("CONTENT_LENGTH") or 0)
+                    body = json.loads(environ["wsgi.input"].read(length) or b"{}")
+                result = handler(_floor, user_id, parse_qs(environ.get("QUERY_STRING", "")), body, match)
+                if result is not None:
+                    status, payload = ("201 Created" if method == "POST" else "200 OK"), result
+                break
+    data = json.dumps(payload, default=str, ensure_ascii=False).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]
