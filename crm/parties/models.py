@@ -1,6 +1,6 @@
 """Clients of both forms (S2), their contact points (S15), contact persons and classifier trees (S1)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -90,6 +90,17 @@ class Party(BusinessRecord):
     @property
     def is_organization(self) -> bool:
         return self.kind == choices.PartyKind.ORGANIZATION
+
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
+        # Field checks (lengths, blank) run before clean(): normalise first, so "7707 083 893" fits its
+        # 12 characters and a person's name, derived from its parts, is not reported as missing.
+        for field in ("inn", "kpp", "ogrn", "bik", "account", "correspondent_account"):
+            setattr(self, field, "".join(getattr(self, field).split()))
+        excluded = set(exclude or ())
+        if not self.is_organization:
+            self.name = " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p.strip())
+            excluded.add("name")  # clean() reports an empty name on last_name
+        super().clean_fields(exclude=excluded)
 
     def clean(self) -> None:
         """Check requisites by their checksums and derive the display name of a person."""
