@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Case, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from crm.accounts.models import User
@@ -160,9 +160,12 @@ def birthdays_between(user: User, start: datetime.date, days: int) -> QuerySet[P
             for i in range(days)
         }
     )
+    first = start.month * 100 + start.day
+    # Calendar order from `start`: across a year end December's birthdays come before January's.
+    after_year_end = Case(When(birthday_key__lt=first, then=Value(1)), default=Value(0))
     return (
         parties_visible_to(user)
         .filter(birthday_key__in=keys)
         .prefetch_related(Prefetch("employer_links", queryset=PartyContact.objects.select_related("organization")))
-        .order_by("birthday_key", "name")
+        .order_by(after_year_end, "birthday_key", "name")
     )
