@@ -307,7 +307,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"Rebuilding {len(restore)} indexes and foreign keys...")
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-                    for statement in restore:
+                    for statement in tqdm(restore, unit="index", disable=options["verbosity"] == 0):
                         cursor.execute(statement)
             _reset_sequences()
         if writer.is_postgres:
