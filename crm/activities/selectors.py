@@ -142,6 +142,9 @@ def party_interactions_in_period(
 
 def users_in_scope(user: User) -> QuerySet[User]:
     """Whose time a user may see: everyone for heads of sales, the team for a team lead, else oneself."""
+    if not user.has_perm("activities.view_time_report"):
+        # Seeing every client (a marketer) is not seeing colleagues' working time.
+        return User.objects.filter(pk=user.pk)
     if user.has_perm("activities.view_all_activities"):
         return User.objects.filter(is_active=True)
     if user.led_teams.exists():
