@@ -76,6 +76,12 @@ def nodes_filter(node_ids: Iterable[int]) -> Q:
     return condition
 
 
+def contact_person_candidates(party: Party) -> QuerySet[Party]:
+    """Who may be named as the contact person of a contact with `party`: its live contact persons or itself."""
+    linked = PartyContact.objects.filter(organization=party, person_id=OuterRef("pk"))
+    return Party.objects.filter(Exists(linked) | Q(pk=party.pk), is_deleted=False)
+
+
 def party_list_for(user: User) -> QuerySet[Party]:
     """The base of every client list: visible parties with what a row shows."""
     return parties_visible_to(user).select_related("responsible")

@@ -31,6 +31,7 @@ from crm.activities.models import Interaction, Notification, Task
 from crm.core.api import CappedKeysetPagination
 from crm.parties.access import get_party_for
 from crm.parties.models import Party
+from crm.parties.selectors import contact_person_candidates
 
 
 def _user(request: Request) -> User:
@@ -41,7 +42,7 @@ def _user(request: Request) -> User:
 def _contact_person(party: Party, pk: int | None) -> Party | None:
     if not pk:
         return None
-    person = Party.objects.filter(pk=pk, is_deleted=False).first()
+    person = contact_person_candidates(party).filter(pk=pk).first()
     if person is None:
         raise serializers.ValidationError({"contact_person": ["Unknown contact person."]})
     return person
