@@ -63,7 +63,9 @@ class Floor:
             cursor = self.conn.execute(sql.replace("%s", "?"), [self._plain(p) for p in params])
         else:
             cursor = self.conn.execute(sql, params)
-        names = [d[0] for d in cursor.description or ()]
+        if cursor.description is None:  # INSERT without RETURNING
+            return []
+        names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     @staticmethod
@@ -114,7 +116,8 @@ class Floor:
         def points(kind: str, key: str) -> None:
             match, values = self.prefix("c.search_key", key)
             conditions.append(
-                f"p.id IN (SELECT c.party_id FROM parties_contactpoint c WHERE c.kind = %s AND {match} LIMIT {LIMIT * 5})"
+                f"SELECT * FROM (SELECT c.party_id AS id FROM parties_contactpoint c WHERE c.kind = %s AND {match} "
+                f"LIMIT {LIMIT * 5}) AS c"
             )
             params.extend([kind, *values])
 
@@ -126,24 +129,27 @@ class Floor:
                 return []
             points("phone", digits)
             match, values = self.prefix("p.inn", _DIGITS.sub("", query))
-            conditions.append(match)
+            conditions.append(f"SELECT p.id FROM parties_party p WHERE {match}")
             params.extend(values)
         else:
             match, values = self.contains_name(query)
-            conditions.append(match)
+            conditions.append(f"SELECT p.id FROM parties_party p WHERE {match}")
             params.extend(values)
             if len(query) >= 3:
                 points("email", query.lower())
         visible, visible_params = self.visible(user_id)
+        # Candidates from each index first, then visibility, order and limit: an OR of these conditions
+        # next to ORDER BY name LIMIT tempts PostgreSQL into walking the whole name index.
         found = self.rows(
             f"""
+            WITH hits AS MATERIALIZED ({" UNION ".join(conditions)})
             SELECT p.id, p.kind, p.name, p.inn, p.relationship, p.responsible_id,
                    u.last_name AS responsible_last_name, u.first_name AS responsible_first_name
-            FROM parties_party p JOIN accounts_user u ON u.id = p.responsible_id
-            WHERE {visible} AND ({" OR ".join(conditions)})
+            FROM hits JOIN parties_party p ON p.id = hits.id JOIN accounts_user u ON u.id = p.responsible_id
+            WHERE {visible}
             ORDER BY p.name, p.id LIMIT {LIMIT}
             """,
-            [*visible_params, *params],
+            [*params, *visible_params],
         )
         return self._with_summary(found)
 
@@ -172,47 +178,60 @@ class Floor:
         return list(by_id.values())
 
     def _nodes(self, node_ids: Iterable[int]) -> tuple[str, list[Any]]:
-        """AND across classifier trees, OR within one, descendants included (crm.parties.selectors.nodes_filter)."""
-        ids = list(node_ids)
+        """AND across classifier trees, OR within one, descendants included (crm.parties.selectors.nodes_filter).
+
+        The subtrees are resolved to node ids first, so each check is one probe of the unique
+        (party_id, node_id) index instead of a join on paths.
+        """
+        ids = [int(n) for n in node_ids]
         if not ids:
             return "", []
-        by_tree: dict[int, list[str]] = {}
+        by_tree: dict[int, list[int]] = {}
         for node in self.rows(
-            f"SELECT classifier_id, path FROM parties_classifiernode WHERE id IN ({', '.join(['%s'] * len(ids))})",
+            "SELECT DISTINCT d.id, d.classifier_id FROM parties_classifiernode s JOIN parties_classifiernode d "
+            f"ON d.classifier_id = s.classifier_id AND d.path LIKE s.path || '%%' WHERE s.id IN ({', '.join(['%s'] * len(ids))})",
             ids,
         ):
-            by_tree.setdefault(node["classifier_id"], []).append(node["path"])
-        sql, params = "", []
-        for paths in by_tree.values():
-            within = []
-            for path in paths:
-                match, values = self.prefix("n.path", path)
-                within.append(match)
-                params.extend(values)
-            sql += (
-                " AND EXISTS (SELECT 1 FROM parties_partyclassification pc JOIN parties_classifiernode n "
-                f"ON n.id = pc.node_id WHERE pc.party_id = p.id AND ({' OR '.join(within)}))"
-            )
-        return sql, params
+            by_tree.setdefault(node["classifier_id"], []).append(node["id"])
+        sql = "".join(
+            " AND EXISTS (SELECT 1 FROM parties_partyclassification pc WHERE pc.party_id = p.id "
+            f"AND pc.node_id IN ({', '.join(str(n) for n in sorted(tree))}))"
+            for tree in by_tree.values()
+        )
+        return sql, []
+
+    def _visible_branches(
+        self, user_id: int, columns: str, extra: str, params: list[Any], tail: str
+    ) -> tuple[str, list[Any]]:
+        """Own clients and co-owned ones as two branches, each able to walk its index in order.
+
+        `responsible = me OR EXISTS(co-owner)` as one condition hides the (responsible, is_deleted, name)
+        index from the planner; two branches merged keep it usable.
+        """
+        own = (
+            f"SELECT {columns} FROM parties_party p JOIN accounts_user u ON u.id = p.responsible_id "
+            f"WHERE p.responsible_id = %s AND NOT p.is_deleted{extra}{tail}"
+        )
+        shared = (
+            f"SELECT {columns} FROM parties_party_co_owners co JOIN parties_party p ON p.id = co.party_id "
+            f"JOIN accounts_user u ON u.id = p.responsible_id "
+            f"WHERE co.user_id = %s AND p.responsible_id <> %s AND NOT p.is_deleted{extra}{tail}"
+        )
+        sql = f"SELECT * FROM ({own}) AS own UNION ALL SELECT * FROM ({shared}) AS shared"
+        return sql, [user_id, *params, user_id, user_id, *params]
 
     def party_list(self, user_id: int, node_ids: Iterable[int], after: tuple[str, int] | None = None) -> Row:
         """One 50-row page sorted by name (keyset), with main phone, e-mail and employers; total capped at 10,000."""
-        visible, visible_params = self.visible(user_id)
-        nodes, node_params = self._nodes(node_ids)
-        where, params = f"{visible}{nodes}", [*visible_params, *node_params]
-        total = self.capped_total(user_id, node_ids, prepared=(where, params))
-        keyset = ""
+        nodes, params = self._nodes(node_ids)
+        total = self.capped_total(user_id, node_ids, prepared=(nodes, params))
         if after is not None:
-            keyset, params = " AND (p.name > %s OR (p.name = %s AND p.id > %s))", [*params, after[0], *after]
-        rows = self.rows(
-            f"""
-            SELECT p.id, p.kind, p.name, p.inn, p.region, p.relationship, p.updated_at, p.responsible_id,
-                   u.last_name AS responsible_last_name, u.first_name AS responsible_first_name
-            FROM parties_party p JOIN accounts_user u ON u.id = p.responsible_id
-            WHERE {where}{keyset} ORDER BY p.name, p.id LIMIT 51
-            """,
-            params,
+            nodes, params = f"{nodes} AND (p.name > %s OR (p.name = %s AND p.id > %s))", [*params, after[0], *after]
+        columns = (
+            "p.id, p.kind, p.name, p.inn, p.region, p.relationship, p.updated_at, p.responsible_id, "
+            "u.last_name AS responsible_last_name, u.first_name AS responsible_first_name"
         )
+        sql, params = self._visible_branches(user_id, columns, nodes, params, " ORDER BY p.name, p.id LIMIT 51")
+        rows = self.rows(f"{sql} ORDER BY name, id LIMIT 51", params)
         following = [rows[49]["name"], rows[49]["id"]] if len(rows) > 50 else None
         page = self._with_summary(rows[:50])
         return {"count": total[0], "count_is_capped": total[1], "next": following, "results": page}
@@ -220,15 +239,11 @@ class Floor:
     def capped_total(
         self, user_id: int, node_ids: Iterable[int], prepared: tuple[str, list[Any]] | None = None
     ) -> tuple[int, bool]:
-        if prepared is None:
-            visible, visible_params = self.visible(user_id)
-            nodes, node_params = self._nodes(node_ids)
-            prepared = f"{visible}{nodes}", [*visible_params, *node_params]
-        where, params = prepared
-        found = self.rows(
-            f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM parties_party p WHERE {where} LIMIT {COUNT_CAP + 1}) t", params
-        )
-        total = found[0]["n"]
+        nodes, params = prepared if prepared is not None else self._nodes(node_ids)
+        sql, params = self._visible_branches(user_id, "1 AS one", nodes, params, f" LIMIT {COUNT_CAP + 1}")
+        total = self.rows(f"SELECT COUNT(*) AS n FROM (SELECT * FROM ({sql}) AS v LIMIT {COUNT_CAP + 1}) AS t", params)[
+            0
+        ]["n"]
         return min(total, COUNT_CAP), total > COUNT_CAP
 
     def _party(self, user_id: int, party_id: int) -> Row | None:
