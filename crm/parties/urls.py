@@ -8,7 +8,6 @@ urlpatterns = [
     path("search/", views.party_search_view, name="search"),
     path("new/<str:kind>/", views.party_create_view, name="create"),
     path("duplicates/", views.duplicates_check_view, name="duplicates"),
-    path("export/<str:fmt>/", views.party_export_view, name="export"),
     path("reassign/", views.party_bulk_reassign_view, name="bulk-reassign"),
     path("stale-contacts/", views.stale_contacts_view, name="stale"),
     path("trash/", views.trash_view, name="trash"),
@@ -32,5 +31,5 @@ urlpatterns = [
     path("custom-fields/", views_settings.custom_field_list_view, name="custom-field-list"),
     path("custom-fields/new/", views_settings.custom_field_edit_view, name="custom-field-create"),
     path("custom-fields/<int:pk>/", views_settings.custom_field_edit_view, name="custom-field-update"),
-    # TRANSFER path("", include("crm.parties.urls_transfer")),
+    path("", include("crm.parties.urls_transfer")),
 ]

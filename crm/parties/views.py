@@ -1,28 +1,21 @@
 """Client pages: thin adapters over parties' selectors and services."""
 
-from collections.abc import Iterator
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpResponse
-from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from crm.accounts.http import AuthedHttpRequest, is_htmx_fragment
 from crm.accounts.models import User
-from crm.core.exports import export_response
 from crm.core.pagination import keyset_page
 from crm.parties import selectors, services
 from crm.parties.access import (
     can_change_party,
-    can_export_parties,
     can_reassign_parties,
     get_party_for,
     parties_in_trash_for,
@@ -372,45 +365,3 @@ def duplicates_check_view(request: AuthedHttpRequest) -> HttpResponse:
         name=request.GET.get("name", "") or request.GET.get("last_name", ""),
     )
     return render(request, "parties/party_form.html#duplicates", {"duplicates": found})
-
-
-EXPORT_COLUMNS = [
-    ("name", _l("Name")),
-    ("kind", _l("Form")),
-    ("inn", _l("INN")),
-    ("kpp", _l("KPP")),
-    ("ogrn", _l("OGRN / OGRNIP")),
-    ("region", _l("Region")),
-    ("industry", _l("Industry")),
-    ("relationship", _l("Relationship")),
-    ("phone", _l("Phone")),
-    ("email", _l("E-mail")),
-    ("responsible", _l("Responsible")),
-    ("updated_at", _l("Updated")),
-]
-
-
-@login_required
-def party_export_view(request: AuthedHttpRequest, fmt: str) -> HttpResponseBase:
-    """Export the client list with its current filters to CSV or XLSX (X1); formulas are neutralised."""
-    if not can_export_parties(request.user) or fmt not in ("csv", "xlsx"):
-        raise PermissionDenied
-    party_filter = PartyFilter(request.GET, queryset=selectors.party_list_for(request.user))
-    ordering = ordering_from(request.GET.get("ordering"))
-
-    def rows() -> Iterator[list[object]]:
-        queryset = party_filter.qs.order_by(*ordering, "pk")
-        for chunk_start in range(0, 10**9, 2000):
-            chunk = selectors.with_card_summary(list(queryset[chunk_start : chunk_start + 2000]))
-            if not chunk:
-                return
-            for party in chunk:
-                phone, email = party.main_phone, party.main_email  # type: ignore[attr-defined]
-                yield [
-                    party.name, party.get_kind_display(), party.inn, party.kpp, party.ogrn, party.region,
-                    party.industry, party.get_relationship_display(), phone.value if phone else "",
-                    email.value if email else "", str(party.responsible), timezone.localtime(party.updated_at),
-                ]  # fmt: skip
-
-    headers = [str(label) for _key, label in EXPORT_COLUMNS]
-    return export_response(fmt, "clients", headers, rows(), sheet_title=str(_l("Clients")))  # type: ignore[arg-type]

@@ -14,5 +14,5 @@ urlpatterns = [
     path("search/", views.PartySearchApi.as_view(), name="search"),
     path("classifiers/", views.ClassifierListApi.as_view(), name="classifier-list"),
     path("custom-fields/", views.CustomFieldListApi.as_view(), name="custom-field-list"),
-    # TRANSFER path("parties/", include("crm.parties.api.transfer")),
+    path("parties/", include("crm.parties.api.transfer")),
 ]
