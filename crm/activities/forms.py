@@ -10,12 +10,13 @@ from django.utils.translation import gettext_lazy as _
 from crm.accounts.models import User
 from crm.activities.choices import Direction, TaskKind
 from crm.activities.models import InteractionType
+from crm.core.forms import StyledFormMixin
 from crm.parties.models import Party
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-class InteractionForm(forms.Form):
+class InteractionForm(StyledFormMixin, forms.Form):
     """Log a contact and, optionally, plan the next one in the same form (S3, S22)."""
 
     type = forms.ModelChoiceField(
@@ -78,7 +79,7 @@ class InteractionForm(forms.Form):
         }
 
 
-class TaskForm(forms.Form):
+class TaskForm(StyledFormMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=TaskKind.choices, initial=TaskKind.TASK)
     title = forms.CharField(label=_("Title"), max_length=300)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
@@ -93,7 +94,7 @@ class TaskForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(StyledFormMixin, forms.Form):
     start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}), required=False)
     end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}), required=False)
 

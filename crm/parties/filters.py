@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.models import Team, User
+from crm.core.forms import style_fields
 from crm.parties.choices import PartyKind, Relationship, Source
 from crm.parties.models import ClassifierNode, CustomField, Party
 from crm.parties.selectors import SORTABLE, nodes_filter
@@ -39,6 +40,12 @@ class PartyFilter(django_filters.FilterSet):
             self.filters[f"cf_{field.key}"] = django_filters.CharFilter(
                 label=field.label, field_name=f"custom_data__{field.key}", lookup_expr=lookup
             )
+
+    @property
+    def form(self) -> Any:
+        form = super().form
+        style_fields(form)
+        return form
 
     def filter_q(self, queryset: QuerySet[Party], name: str, value: str) -> QuerySet[Party]:
         value = value.strip()

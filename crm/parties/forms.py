@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.models import User
+from crm.core.forms import StyledFormMixin
 from crm.parties.choices import ContactKind, ContactLabel, CustomFieldTarget, CustomFieldType, PartyKind
 from crm.parties.models import Classifier, ClassifierNode, CustomField, Party
 
@@ -39,7 +40,7 @@ def custom_form_fields(target: str) -> dict[str, forms.Field]:
     return result
 
 
-class PartyForm(forms.ModelForm[Party]):
+class PartyForm(StyledFormMixin, forms.ModelForm[Party]):
     """The client card's fields for one form (legal entity or individual), custom fields and version."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -82,7 +83,7 @@ class PartyForm(forms.ModelForm[Party]):
         }
 
 
-class QuickContactsForm(forms.Form):
+class QuickContactsForm(StyledFormMixin, forms.Form):
     """The first phone and e-mail typed straight into the new-client form."""
 
     phone = forms.CharField(label=_("Phone"), required=False, max_length=40)
@@ -98,21 +99,21 @@ class QuickContactsForm(forms.Form):
         return points
 
 
-class ContactPointForm(forms.Form):
+class ContactPointForm(StyledFormMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Type"), choices=ContactKind.choices)
     label = forms.ChoiceField(label=_("Label"), choices=[("", "—"), *ContactLabel.choices], required=False)
     value = forms.CharField(label=_("Value"), max_length=500)
     is_primary = forms.BooleanField(label=_("Main"), required=False)
 
 
-class ClassificationForm(forms.Form):
+class ClassificationForm(StyledFormMixin, forms.Form):
     nodes = forms.ModelMultipleChoiceField(
         label=_("Classifier nodes"), queryset=ClassifierNode.objects.select_related("classifier"), required=False,
         widget=forms.CheckboxSelectMultiple,
     )  # fmt: skip
 
 
-class ReassignForm(forms.Form):
+class ReassignForm(StyledFormMixin, forms.Form):
     responsible = forms.ModelChoiceField(label=_("New responsible manager"), queryset=User.objects.none())
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -122,7 +123,7 @@ class ReassignForm(forms.Form):
         field.queryset = User.objects.filter(is_active=True).order_by("last_name", "first_name")
 
 
-class ContactPersonForm(forms.Form):
+class ContactPersonForm(StyledFormMixin, forms.Form):
     last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
     first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
     middle_name = forms.CharField(label=_("Middle name"), max_length=150, required=False)
@@ -132,13 +133,13 @@ class ContactPersonForm(forms.Form):
     email = forms.EmailField(label=_("E-mail"), required=False)
 
 
-class ClassifierForm(forms.ModelForm[Classifier]):
+class ClassifierForm(StyledFormMixin, forms.ModelForm[Classifier]):
     class Meta:
         model = Classifier
         fields = ["name", "description"]
 
 
-class NodeForm(forms.Form):
+class NodeForm(StyledFormMixin, forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     parent = forms.ModelChoiceField(label=_("Parent"), queryset=ClassifierNode.objects.none(), required=False)
 
@@ -149,7 +150,7 @@ class NodeForm(forms.Form):
         field.queryset = nodes
 
 
-class CustomFieldForm(forms.ModelForm[CustomField]):
+class CustomFieldForm(StyledFormMixin, forms.ModelForm[CustomField]):
     options_text = forms.CharField(
         label=_("Options"), required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text=_("One per line.")
     )
