@@ -141,6 +141,11 @@ def _sync_reminders(task: Task) -> None:
         elif not created and reminder.state == ReminderState.CANCELLED:
             reminder.state = ReminderState.PENDING
             reminder.save(update_fields=["state"])
+    if task.remind_at <= timezone.now() + datetime.timedelta(minutes=1):
+        # Due now: wake a worker at once instead of waiting for the next periodic scan.
+        from crm.activities.tasks import deliver_reminders
+
+        transaction.on_commit(deliver_reminders.enqueue)
 
 
 @transaction.atomic
