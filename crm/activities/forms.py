@@ -28,6 +28,9 @@ class InteractionForm(StyledFormMixin, forms.Form):
     contact_person = forms.ModelChoiceField(label=_("Contact person"), queryset=Party.objects.none(), required=False)
     subject = forms.CharField(label=_("Subject"), max_length=300, required=False)
     result = forms.CharField(label=_("Result"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    participants = forms.ModelMultipleChoiceField(
+        label=_("Other participants"), queryset=User.objects.filter(is_active=True), required=False
+    )
     next_due_at = forms.DateTimeField(label=_("Next contact"), widget=DATETIME_WIDGET, required=False)
     next_type = forms.ModelChoiceField(
         label=_("Next contact type"), queryset=InteractionType.objects.filter(is_active=True), required=False

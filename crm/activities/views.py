@@ -76,6 +76,7 @@ def interaction_create_view(request: AuthedHttpRequest, pk: int) -> HttpResponse
                 actor=request.user, party=party, type=data["type"], occurred_at=data["occurred_at"],
                 direction=data["direction"], duration_minutes=data["duration_minutes"], subject=data["subject"],
                 result=data["result"], contact_person=data["contact_person"], next_step=form.next_step(request.user),
+                participants=data["participants"],
             )  # fmt: skip
         except ValidationError as error:
             form.add_error(None, error)

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.models import User
@@ -20,6 +21,15 @@ PERSON_FIELDS = [
     "last_name", "first_name", "middle_name", "birthday", "inn", "region",
     "relationship", "source", "source_detail", "triggering_event", "purchase_probability", "notes",
 ]  # fmt: skip
+
+
+# Typing a name, INN, phone or e-mail asks the server for possible duplicates (X2).
+DUPLICATE_CHECK = {
+    "hx-get": reverse_lazy("parties:duplicates"),
+    "hx-trigger": "change",
+    "hx-target": "#duplicates",
+    "hx-include": "#party-form",
+}
 
 
 def custom_form_fields(target: str) -> dict[str, forms.Field]:
@@ -44,6 +54,9 @@ class PartyForm(StyledFormMixin, forms.ModelForm[Party]):
     """The client card's fields for one form (legal entity or individual), custom fields and version."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    co_owners = forms.ModelMultipleChoiceField(
+        label=_("Co-owners"), queryset=User.objects.filter(is_active=True), required=False
+    )
 
     class Meta:
         model = Party
@@ -58,12 +71,16 @@ class PartyForm(StyledFormMixin, forms.ModelForm[Party]):
         self.kind = kind
         keep = ORGANIZATION_FIELDS if kind == PartyKind.ORGANIZATION else PERSON_FIELDS
         for name in list(self.fields):
-            if name not in keep and name != "version":
+            if name not in keep and name not in ("version", "co_owners"):
                 del self.fields[name]
         target = CustomFieldTarget.ORGANIZATION if kind == PartyKind.ORGANIZATION else CustomFieldTarget.PERSON
         self.fields.update(custom_form_fields(target))
+        for name in ("name", "last_name", "inn"):
+            if name in self.fields and not self.instance.pk:
+                self.fields[name].widget.attrs.update(DUPLICATE_CHECK)
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
+            self.fields["co_owners"].initial = list(self.instance.co_owners.all())
             for key, value in self.instance.custom_data.items():
                 if f"custom_{key}" in self.fields:
                     self.fields[f"custom_{key}"].initial = value
@@ -73,7 +90,11 @@ class PartyForm(StyledFormMixin, forms.ModelForm[Party]):
         pass
 
     def party_data(self) -> dict[str, Any]:
-        return {k: v for k, v in self.cleaned_data.items() if k != "version" and not k.startswith("custom_")}
+        return {
+            k: v
+            for k, v in self.cleaned_data.items()
+            if k not in ("version", "co_owners") and not k.startswith("custom_")
+        }
 
     def custom_data(self) -> dict[str, Any]:
         return {
@@ -89,6 +110,11 @@ class QuickContactsForm(StyledFormMixin, forms.Form):
     phone = forms.CharField(label=_("Phone"), required=False, max_length=40)
     email = forms.EmailField(label=_("E-mail"), required=False)
     position = forms.CharField(label=_("Position"), required=False, max_length=200)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("phone", "email"):
+            self.fields[name].widget.attrs.update(DUPLICATE_CHECK)
 
     def contact_points(self) -> list[dict[str, str]]:
         points = []

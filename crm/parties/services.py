@@ -141,6 +141,7 @@ def party_update(
     data: Mapping[str, Any],
     expected_version: int | None,
     custom_data: Mapping[str, Any] | None = None,
+    co_owners: Iterable[User] | None = None,
 ) -> Party:
     """Change a client's fields; refused if someone saved it since `expected_version`."""
     fields = [k for k in data if k in EDITABLE_FIELDS and k != "kind"]
@@ -163,6 +164,15 @@ def party_update(
                     "old": before_custom.get(key),
                     "new": party.custom_data.get(key),
                 }
+            )
+    if co_owners is not None:
+        old_owners = sorted(str(u) for u in party.co_owners.all())
+        party.co_owners.set(list(co_owners))
+        new_owners = sorted(str(u) for u in party.co_owners.all())
+        if old_owners != new_owners:
+            label = str(Party._meta.get_field("co_owners").verbose_name)
+            changes.append(
+                {"field": "co_owners", "label": label, "old": ", ".join(old_owners), "new": ", ".join(new_owners)}
             )
     if changes:
         _record(party, actor, PartyEvent.Kind.CHANGED, changes=changes)

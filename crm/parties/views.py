@@ -141,6 +141,7 @@ def party_update_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 data=form.party_data(),
                 expected_version=form.cleaned_data.get("version"),
                 custom_data=form.custom_data(),
+                co_owners=form.cleaned_data["co_owners"],
             )
         except ValidationError as error:
             party.refresh_from_db()
