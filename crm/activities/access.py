@@ -60,3 +60,10 @@ def get_task_for(user: User, pk: int, *, action: Action = "view") -> Task:
     if action == "change" and not can_change_task(user, task):
         raise PermissionDenied
     return task
+
+
+def activities_in_trash_for(user: User) -> tuple[QuerySet[Interaction], QuerySet[Task]]:
+    """Deleted interactions and tasks, for those who may restore records from the trash."""
+    if not user.has_perm("parties.restore_party"):
+        raise PermissionDenied
+    return Interaction.objects.filter(is_deleted=True), Task.objects.filter(is_deleted=True)

@@ -119,6 +119,17 @@ def interaction_delete(*, actor: User, interaction: Interaction) -> Interaction:
     return interaction
 
 
+@transaction.atomic
+def interaction_restore(*, actor: User, interaction: Interaction) -> Interaction:
+    interaction.is_deleted, interaction.deleted_at, interaction.deleted_by = False, None, None
+    interaction.save(update_fields=["is_deleted", "deleted_at", "deleted_by", "updated_at"])
+    ActivityEvent.objects.create(
+        party=interaction.party, interaction=interaction, actor=actor, kind=ActivityEvent.Kind.RESTORED,
+        data={"type": str(interaction.type), "subject": interaction.subject},
+    )  # fmt: skip
+    return interaction
+
+
 def _sync_reminders(task: Task) -> None:
     """One pending reminder per assignee at `remind_at`; already delivered ones are never re-sent."""
     assignee_ids = set(task.assignees.values_list("pk", flat=True))
@@ -237,6 +248,17 @@ def task_delete(*, actor: User, task: Task) -> Task:
     _sync_reminders(task)
     ActivityEvent.objects.create(
         party=task.party, task=task, actor=actor, kind=ActivityEvent.Kind.DELETED, data={"title": task.title}
+    )
+    return task
+
+
+@transaction.atomic
+def task_restore(*, actor: User, task: Task) -> Task:
+    task.is_deleted, task.deleted_at, task.deleted_by = False, None, None
+    task.save(update_fields=["is_deleted", "deleted_at", "deleted_by", "updated_at"])
+    _sync_reminders(task)
+    ActivityEvent.objects.create(
+        party=task.party, task=task, actor=actor, kind=ActivityEvent.Kind.RESTORED, data={"title": task.title}
     )
     return task
 

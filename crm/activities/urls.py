@@ -17,4 +17,6 @@ urlpatterns = [
     path("tasks/<int:pk>/done/", views.task_complete_view, name="task-complete"),
     path("tasks/<int:pk>/delete/", views.task_delete_view, name="task-delete"),
     path("reports/", views.reports_view, name="reports"),
+    path("trash/", views.trash_view, name="trash"),
+    path("trash/<str:kind>/<int:pk>/restore/", views.trash_restore_view, name="trash-restore"),
 ]

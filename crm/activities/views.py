@@ -6,9 +6,9 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -16,7 +16,13 @@ from django.views.decorators.http import require_POST
 
 from crm.accounts.http import AuthedHttpRequest, is_htmx_fragment
 from crm.activities import selectors, services
-from crm.activities.access import can_change_task, can_log_interaction, get_interaction_for, get_task_for
+from crm.activities.access import (
+    activities_in_trash_for,
+    can_change_task,
+    can_log_interaction,
+    get_interaction_for,
+    get_task_for,
+)
 from crm.activities.choices import SHIPPED_TYPES, TaskStatus
 from crm.activities.forms import InteractionForm, PeriodForm, TaskForm
 from crm.activities.models import InteractionType
@@ -300,6 +306,34 @@ def reports_view(request: AuthedHttpRequest) -> HttpResponseBase:
         "activities/reports.html",
         {"table": table, "types": [types[c] for c in codes], "period": period, "start": start, "end": end},
     )
+
+
+@login_required
+def trash_view(request: AuthedHttpRequest) -> HttpResponse:
+    """Deleted interactions and tasks, restorable by an administrator (X5)."""
+    interactions, tasks = activities_in_trash_for(request.user)
+    return render(
+        request,
+        "activities/trash.html",
+        {
+            "interactions": interactions.select_related("party", "type", "deleted_by").order_by("-deleted_at")[:200],
+            "tasks": tasks.select_related("party", "deleted_by").order_by("-deleted_at")[:200],
+        },
+    )
+
+
+@require_POST
+@login_required
+def trash_restore_view(request: AuthedHttpRequest, kind: str, pk: int) -> HttpResponse:
+    interactions, tasks = activities_in_trash_for(request.user)
+    if kind == "interaction":
+        services.interaction_restore(actor=request.user, interaction=get_object_or_404(interactions, pk=pk))
+    elif kind == "task":
+        services.task_restore(actor=request.user, task=get_object_or_404(tasks, pk=pk))
+    else:
+        raise Http404
+    messages.success(request, _("Restored."))
+    return redirect("activities:trash")
 
 
 def manifest_view(request: AuthedHttpRequest) -> HttpResponse:

@@ -15,6 +15,7 @@ from crm.accounts.models import User
 from crm.activities import selectors, services
 from crm.activities.access import (
     can_log_interaction,
+    get_interaction_for,
     get_task_for,
     interactions_visible_to,
     tasks_visible_to,
@@ -80,6 +81,37 @@ class InteractionListApi(generics.ListAPIView[Interaction]):
             next_step=next_step, **values,
         )  # fmt: skip
         return Response(InteractionOutput(interaction).data, status=status.HTTP_201_CREATED)
+
+
+class InteractionDetailApi(APIView):
+    """One interaction; PATCH with `version` records each changed field; DELETE moves it to the trash."""
+
+    @extend_schema(responses=InteractionOutput)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(InteractionOutput(get_interaction_for(_user(request), pk)).data)
+
+    @extend_schema(request=InteractionInput, responses=InteractionOutput)
+    def patch(self, request: Request, pk: int) -> Response:
+        user = _user(request)
+        interaction = get_interaction_for(user, pk, action="change")
+        data = InteractionInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        for ignored in ("party", "next_step"):
+            values.pop(ignored, None)
+        version = request.data.get("version") if hasattr(request.data, "get") else None
+        if not isinstance(version, int):
+            raise serializers.ValidationError({"version": ["Send the version you read, so edits are not lost."]})
+        if "contact_person" in values:
+            values["contact_person"] = _contact_person(interaction.party, values["contact_person"])
+        services.interaction_update(actor=user, interaction=interaction, data=values, expected_version=version)
+        return Response(InteractionOutput(interaction).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        user = _user(request)
+        services.interaction_delete(actor=user, interaction=get_interaction_for(user, pk, action="change"))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class PartyTimelineApi(APIView):
