@@ -90,6 +90,7 @@ def test_history_belongs_to_clients_and_is_in_the_past(seeded):
     assert 600 <= interactions.count() <= 1400
     assert not interactions.filter(party__relationship=Relationship.CONTACT).exists()
     assert not interactions.filter(occurred_at__gt=timezone.now()).exists()
+    assert not interactions.exclude(participants=F("author")).exists()
     with_contact = interactions.filter(contact_person__isnull=False)
     assert with_contact.exists()
     assert not with_contact.exclude(contact_person__employer_links__organization=F("party")).exists()

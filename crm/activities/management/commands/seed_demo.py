@@ -263,7 +263,7 @@ def _plain(value: Any) -> Any:
 
 BIG_TABLES: list[type[models.Model]] = [
     Party, ContactPoint, PartyContact, PartyClassification, PartyEvent, Party.co_owners.through,
-    Interaction, Task, Task.assignees.through,
+    Interaction, Interaction.participants.through, Task, Task.assignees.through,
 ]  # fmt: skip
 
 
@@ -771,6 +771,13 @@ class Generator:
              "duration_minutes", "subject", "result", "author_id"],
             ((first + n, row[0], row[0], *row) for n, row in enumerate(rows)),
         )  # fmt: skip
+        # interaction_log makes the author a participant; so does the demo history.
+        participant = self.take(Interaction.participants.through, len(rows))
+        writer.write(
+            Interaction.participants.through,
+            ["id", "interaction_id", "user_id"],
+            ((participant + n, first + n, row[-1]) for n, row in enumerate(rows)),
+        )
 
     def tasks(self, writer: Writer, clients: list[PartyInfo], *, first: bool) -> None:
         r, rng = self.rng.random, self.rng
