@@ -276,7 +276,8 @@ def contact_person_unlink_view(request: AuthedHttpRequest, pk: int) -> HttpRespo
 def party_classify_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     party = get_party_for(request.user, pk, action="change")
     initial = {"nodes": list(party.classifications.values_list("node_id", flat=True))}
-    form = ClassificationForm(request.POST or None, initial=initial)
+    # Unticking every box posts nothing, which must still clear the classification.
+    form = ClassificationForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         services.party_set_classification(actor=request.user, party=party, nodes=form.cleaned_data["nodes"])
         messages.success(request, _("Classification saved."))
