@@ -58,6 +58,7 @@ class World:
     task: Task
     interaction: Interaction
     colleague: User
+    trashed_task: Task
 
     @property
     def classifier(self) -> Classifier:
@@ -80,7 +81,9 @@ def world(manager: User, colleague: User) -> World:
     task = activity_services.task_create(
         actor=manager, title="Перезвонить", party=party, due_at=due, remind_at=due - datetime.timedelta(hours=1)
     )
-    return World(party, duplicate, trashed, point, link, node, custom_field, task, interaction, colleague)
+    trashed_task = activity_services.task_create(actor=manager, title="Удалённая", party=party, due_at=due)
+    activity_services.task_delete(actor=manager, task=trashed_task)
+    return World(party, duplicate, trashed, point, link, node, custom_field, task, interaction, colleague, trashed_task)
 
 
 def _local(delta: datetime.timedelta = datetime.timedelta()) -> str:
@@ -178,6 +181,8 @@ CASES = [
     Case("activities:task-complete", "post", change(302), TASK),
     Case("activities:task-delete", "post", change(302), TASK),
     Case("activities:reports", "get", everyone(200)),
+    Case("activities:trash", "get", only(200, "administrator")),
+    Case("activities:trash-restore", "post", only(302, "administrator"), lambda w: ["task", w.trashed_task.pk]),
     # client pages
     Case("parties:list", "get", everyone(200)),
     Case("parties:search", "get", everyone(200), data={"q": "Ромашка"}),
@@ -299,6 +304,16 @@ CASES = [
         data=lambda w: {"party": w.party.pk, "type": "call"},
         json=True,
     ),  # fmt: skip
+    Case("api:interaction-detail", "get", SEE, lambda w: [w.interaction.pk]),
+    Case(
+        "api:interaction-detail",
+        "patch",
+        change(200),
+        lambda w: [w.interaction.pk],
+        {"subject": "Изменено", "version": 1},
+        json=True,
+    ),  # fmt: skip
+    Case("api:interaction-detail", "delete", change(204), lambda w: [w.interaction.pk]),
     Case("api:party-timeline", "get", SEE, PARTY),
     Case("api:task-list", "get", everyone(200)),
     Case(
@@ -372,6 +387,7 @@ def _snapshot(world: World) -> dict[str, Any]:
         "trashed": Party.objects.filter(pk=world.trashed.pk).values("is_deleted").first(),
         "person": Party.objects.filter(pk=world.link.person_id).values("responsible", "is_deleted").first(),
         "task": Task.objects.filter(pk=world.task.pk).values().first(),
+        "trashed_task": Task.objects.filter(pk=world.trashed_task.pk).values("is_deleted").first(),
         "interaction": Interaction.objects.filter(pk=world.interaction.pk).values().first(),
         "custom_field": CustomField.objects.filter(pk=world.custom_field.pk).values().first(),
         "point": ContactPoint.objects.filter(pk=world.point.pk).values().first(),
