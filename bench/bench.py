@@ -461,6 +461,9 @@ def main() -> None:
         "CRM_DEBUG": "false", "CRM_LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "config.settings",
     }  # fmt: skip
     url, seeded = prepare_database(args, env)
+    load_before = os.getloadavg()
+    if load_before[0] > (os.cpu_count() or 1):
+        print(f"Warning: load average {load_before[0]:.1f} on {os.cpu_count()} CPUs; the figures will be noisy.")
     floor = Floor(url)
     sizes = table_sizes(floor)
     print(f"Database {url}: {sizes}", flush=True)
@@ -511,6 +514,7 @@ def main() -> None:
     targets = TARGETS_PG if args.db == "postgres" else TARGETS_SQLITE
     table = report(ops, targets)
     print()
+    print(f"load average before/after: {load_before[0]:.1f} / {os.getloadavg()[0]:.1f}")
     print(f"{args.db}, {sizes['parties_party']:,} parties, {sizes['activities_interaction']:,} interactions; "
           f"{args.workers} gunicorn workers, {args.clients} clients; times in ms")  # fmt: skip
     print(table)
@@ -519,7 +523,8 @@ def main() -> None:
         json.dumps(
             {
                 "started_at": started_at.isoformat(), "db": args.db, "parties": args.parties, "sizes": sizes,
-                "seeding": seeded, "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+                "seeding": seeded, "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                            "load_before": load_before, "load_after": os.getloadavg()},
                 "git": run(["git", "rev-parse", "--short", "HEAD"], env).strip(), "args": vars(args),
                 "targets_p95_ms": targets, "operations": {
                     op.name: {"group": op.group, **{k: asdict(v) for k, v in op.results.items()}} for op in ops

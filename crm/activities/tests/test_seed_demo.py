@@ -24,7 +24,7 @@ def seeded() -> None:
     call_command("seed_demo", parties=200, seed=7, interactions_per_party=5, verbosity=0)
 
 
-def test_every_party_passes_full_clean_unchanged(seeded):
+def test_every_party_passes_full_clean_unchanged(seeded: None) -> None:
     parties = list(Party.objects.all())
     assert len(parties) == 200
     for party in parties:
@@ -33,7 +33,7 @@ def test_every_party_passes_full_clean_unchanged(seeded):
         assert (party.name, party.birthday_key) == (name, key), party.pk
 
 
-def test_organisations_carry_complete_requisites(seeded):
+def test_organisations_carry_complete_requisites(seeded: None) -> None:
     organisations = Party.objects.filter(kind=PartyKind.ORGANIZATION)
     assert organisations.count() == 90
     for org in organisations:
@@ -44,7 +44,7 @@ def test_organisations_carry_complete_requisites(seeded):
             assert (len(org.inn), len(org.ogrn), org.kpp[:4]) == (10, 13, org.inn[:4])
 
 
-def test_phones_are_e164_and_searchable_by_national_digits(seeded):
+def test_phones_are_e164_and_searchable_by_national_digits(seeded: None) -> None:
     phones = ContactPoint.objects.filter(kind=ContactKind.PHONE)
     assert phones.count() >= 200
     for phone in phones:
@@ -52,7 +52,7 @@ def test_phones_are_e164_and_searchable_by_national_digits(seeded):
         assert national_digits(phone.value) == phone.search_key
 
 
-def test_emails_are_valid_and_searchable_lower_cased(seeded):
+def test_emails_are_valid_and_searchable_lower_cased(seeded: None) -> None:
     emails = ContactPoint.objects.filter(kind=ContactKind.EMAIL)
     assert emails.count() >= 90
     for email in emails:
@@ -60,7 +60,7 @@ def test_emails_are_valid_and_searchable_lower_cased(seeded):
         assert email.search_key == email.value.lower()
 
 
-def test_every_party_has_a_responsible_manager_in_a_team(seeded):
+def test_every_party_has_a_responsible_manager_in_a_team(seeded: None) -> None:
     assert not Party.objects.filter(responsible__team__isnull=True).exists()
     managers = User.objects.filter(groups__name=roles.SALES_MANAGER)
     assert set(managers.values_list("team__name", flat=True)) == {"Отдел продаж 1", "Отдел продаж 2"}
@@ -68,7 +68,7 @@ def test_every_party_has_a_responsible_manager_in_a_team(seeded):
         assert User.objects.get(username=lead).led_teams.count() == 1
 
 
-def test_contact_persons_work_for_organisations(seeded):
+def test_contact_persons_work_for_organisations(seeded: None) -> None:
     contacts = Party.objects.filter(relationship=Relationship.CONTACT)
     assert contacts.count() == 80
     assert not contacts.filter(employer_links__isnull=True).exists()
@@ -78,14 +78,14 @@ def test_contact_persons_work_for_organisations(seeded):
     assert linked == PartyContact.objects.filter(is_primary=True).count()
 
 
-def test_some_contact_persons_have_birthdays_this_week(seeded):
+def test_some_contact_persons_have_birthdays_this_week(seeded: None) -> None:
     today = timezone.localdate()
     week = [today - datetime.timedelta(days=today.weekday() - n) for n in range(7)]
     keys = [d.month * 100 + d.day for d in week]
     assert Party.objects.filter(kind=PartyKind.PERSON, birthday_key__in=keys).exists()
 
 
-def test_history_belongs_to_clients_and_is_in_the_past(seeded):
+def test_history_belongs_to_clients_and_is_in_the_past(seeded: None) -> None:
     interactions = Interaction.objects.all()
     assert 600 <= interactions.count() <= 1400
     assert not interactions.filter(party__relationship=Relationship.CONTACT).exists()
@@ -96,7 +96,7 @@ def test_history_belongs_to_clients_and_is_in_the_past(seeded):
     assert not with_contact.exclude(contact_person__employer_links__organization=F("party")).exists()
 
 
-def test_each_manager_has_tasks_due_today_and_overdue(seeded):
+def test_each_manager_has_tasks_due_today_and_overdue(seeded: None) -> None:
     now = timezone.now()
     today = timezone.localdate()
     for manager in User.objects.filter(groups__name=roles.SALES_MANAGER):
@@ -108,7 +108,7 @@ def test_each_manager_has_tasks_due_today_and_overdue(seeded):
     assert Task.objects.filter(status=TaskStatus.DONE, done_at__isnull=False).exists()
 
 
-def test_classifier_trees_are_materialised(seeded):
+def test_classifier_trees_are_materialised(seeded: None) -> None:
     assert set(Classifier.objects.values_list("name", flat=True)) == {"Температура", "Лояльность", "Размер", "Отрасль"}
     for node in ClassifierNode.objects.select_related("parent"):
         expected = f"{node.parent.path if node.parent else ''}{node.pk}/"
@@ -119,7 +119,7 @@ def test_classifier_trees_are_materialised(seeded):
     assert temperature.count() == clients.count() == 120
 
 
-def test_running_again_adds_parties_and_reuses_users_and_classifiers(seeded):
+def test_running_again_adds_parties_and_reuses_users_and_classifiers(seeded: None) -> None:
     users, nodes = User.objects.count(), ClassifierNode.objects.count()
     call_command("seed_demo", parties=50, seed=8, verbosity=0)
     assert (Party.objects.count(), User.objects.count(), ClassifierNode.objects.count()) == (250, users, nodes)

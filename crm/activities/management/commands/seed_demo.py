@@ -291,9 +291,11 @@ class Command(BaseCommand):
         writer = Writer(options["batch_size"])
         total = options["parties"]
         with transaction.atomic():
-            rebuild = writer.is_postgres and total >= REBUILD_INDEXES_FROM
+            next_ids = _next_ids()
+            # Rebuilding pays off only when the new rows are many and at least as many as those already there.
+            rebuild = writer.is_postgres and total >= max(REBUILD_INDEXES_FROM, next_ids[Party] - 1)
             restore = _drop_secondary_indexes() if rebuild else []
-            generator = Generator(rng, pools, directory, options, _next_ids())
+            generator = Generator(rng, pools, directory, options, next_ids)
             progress = tqdm(total=total, unit="party", disable=options["verbosity"] == 0, smoothing=0.05)
             done = 0
             while done < total:
