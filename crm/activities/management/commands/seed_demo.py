@@ -567,10 +567,9 @@ class Generator:
             ["id", "party_id", "kind", "actor_id", "at", "data"],
             ((event_id + n, *e) for n, e in enumerate(events)),
         )
-        co_owned = [
-            (c.id, c.responsible, self.rng.choice(self.manager_ids)) for c in clients if self.rng.random() < 0.03
-        ]
-        co_owned = [(p, u) for p, responsible, u in co_owned if u != responsible]
+        # A few clients are shared with a colleague (S1 co-owners), never with their own manager.
+        candidates = [(c, self.rng.choice(self.manager_ids)) for c in clients if self.rng.random() < 0.03]
+        co_owned = [(c.id, u) for c, u in candidates if u != c.responsible]
         co_id = self.take(Party.co_owners.through, len(co_owned))
         writer.write(
             Party.co_owners.through, ["id", "party_id", "user_id"], ((co_id + n, *c) for n, c in enumerate(co_owned))
