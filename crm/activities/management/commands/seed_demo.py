@@ -494,6 +494,8 @@ class Generator:
         self.per_client = options["interactions_per_party"] / (ORGANIZATION_SHARE + INDIVIDUAL_SHARE)
         self.manager_ids = [m.pk for m in directory.managers]
         self.counts = {"interactions": 0, "tasks": 0}
+        # Party.clean keeps a case-folded copy of the name for search where the model has one.
+        self.has_search_name = any(f.name == "search_name" for f in Party._meta.concrete_fields)
         today = timezone.localdate()
         monday = today - datetime.timedelta(days=today.weekday())
         self.this_week = [monday + datetime.timedelta(days=n) for n in range(7)]
@@ -549,7 +551,10 @@ class Generator:
             points.extend(self.person_points(pid, latin, domains[employer.id], row[2]))
             links.append((employer.id, pid, POSITIONS[self.rng.randrange(len(POSITIONS))], not employer.contacts))
             employer.contacts.append(pid)
-        writer.write(Party, PARTY_COLUMNS, parties)
+        if self.has_search_name:
+            writer.write(Party, [*PARTY_COLUMNS, "search_name"], (row + (row[1].casefold(),) for row in parties))
+        else:
+            writer.write(Party, PARTY_COLUMNS, parties)
         point_id = self.take(ContactPoint, len(points))
         writer.write(ContactPoint, POINT_COLUMNS, ((point_id + n, *p) for n, p in enumerate(points)))
         link_id = self.take(PartyContact, len(links))
