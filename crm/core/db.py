@@ -1,7 +1,9 @@
 """The only place with database-specific query shapes; each variant is tested on both databases."""
 
 from django.db import connection
-from django.db.models import Q
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import CharField, F, Func, Q
+from django.db.models.lookups import Contains
 
 
 def prefix_match(field: str, prefix: str) -> Q:
@@ -17,3 +19,32 @@ def prefix_match(field: str, prefix: str) -> Q:
         return Q(**{f"{field}__startswith": prefix})
     successor = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     return Q(**{f"{field}__gte": prefix, f"{field}__lt": successor})
+
+
+def register_sqlite_functions(sender: object, connection: BaseDatabaseWrapper, **kwargs: object) -> None:
+    """Give SQLite a Unicode-aware `crm_casefold()` (its own lower() folds ASCII only)."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function(
+            "crm_casefold", 1, lambda value: value.casefold() if isinstance(value, str) else value, deterministic=True
+        )
+
+
+class Casefold(Func):
+    function = "crm_casefold"
+    output_field = CharField()
+
+
+def contains_casefold(field: str, folded_field: str | None, text: str) -> Q:
+    """`field` contains `text` ignoring case, in Cyrillic too, in the form the database answers fast.
+
+    PostgreSQL: `UPPER(field) LIKE UPPER('%text%')` served by the trigram index on UPPER(field).
+    SQLite: its LIKE folds only ASCII letters, so the query runs on `folded_field`, a copy of the
+    field kept case-folded by the model (Python's casefold knows every alphabet), or else on
+    `crm_casefold(field)` computed per row.
+    """
+    if connection.vendor == "postgresql":
+        return Q(**{f"{field}__icontains": text})
+    if folded_field:
+        return Q(**{f"{folded_field}__contains": text.casefold()})
+    # Without a stored copy, fold row by row in SQL (fine for filters on narrowed lists).
+    return Q(Contains(Casefold(F(field)), text.casefold()))

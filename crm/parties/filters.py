@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.models import Team, User
+from crm.core.db import contains_casefold
 from crm.core.forms import style_fields
 from crm.parties.choices import PartyKind, Relationship, Source
 from crm.parties.models import ClassifierNode, CustomField, Party
@@ -22,7 +23,7 @@ class PartyFilter(django_filters.FilterSet):
     team = django_filters.ModelChoiceFilter(
         label=_("Team"), queryset=Team.objects.all(), field_name="responsible__team"
     )
-    region = django_filters.CharFilter(label=_("Region"), lookup_expr="icontains")
+    region = django_filters.CharFilter(label=_("Region"), method="filter_region")
     node = django_filters.ModelMultipleChoiceFilter(
         label=_("Classifier"), queryset=ClassifierNode.objects.select_related("classifier"), method="filter_nodes"
     )
@@ -36,10 +37,14 @@ class PartyFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         # One filter per custom field: exact for choices and numbers, a substring for text.
         for field in CustomField.objects.filter(is_active=True):
-            lookup = "icontains" if field.field_type == "text" else "exact"
-            self.filters[f"cf_{field.key}"] = django_filters.CharFilter(
-                label=field.label, field_name=f"custom_data__{field.key}", lookup_expr=lookup
-            )
+            if field.field_type == "text":
+                self.filters[f"cf_{field.key}"] = django_filters.CharFilter(
+                    label=field.label, field_name=f"custom_data__{field.key}", method="filter_text"
+                )
+            else:
+                self.filters[f"cf_{field.key}"] = django_filters.CharFilter(
+                    label=field.label, field_name=f"custom_data__{field.key}", lookup_expr="exact"
+                )
 
     @property
     def form(self) -> Any:
@@ -51,7 +56,13 @@ class PartyFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(Q(name__icontains=value) | Q(inn=value))
+        return queryset.filter(contains_casefold("name", "search_name", value) | Q(inn=value))
+
+    def filter_region(self, queryset: QuerySet[Party], name: str, value: str) -> QuerySet[Party]:
+        return queryset.filter(contains_casefold("region", None, value.strip())) if value.strip() else queryset
+
+    def filter_text(self, queryset: QuerySet[Party], name: str, value: str) -> QuerySet[Party]:
+        return queryset.filter(contains_casefold(name, None, value.strip())) if value.strip() else queryset
 
     def filter_nodes(self, queryset: QuerySet[Party], name: str, value: list[ClassifierNode]) -> QuerySet[Party]:
         return queryset.filter(nodes_filter(n.pk for n in value)) if value else queryset

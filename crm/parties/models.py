@@ -1,6 +1,7 @@
 """Clients of both forms (S2), their contact points (S15), contact persons and classifier trees (S1)."""
 
 from collections.abc import Callable, Collection
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,6 +19,8 @@ class Party(BusinessRecord):
 
     kind = models.CharField(_("form"), max_length=16, choices=choices.PartyKind.choices)
     name = models.CharField(_("name"), max_length=300, db_index=True)
+    # The name case-folded: SQLite's LIKE ignores the case of ASCII letters only (see core.db).
+    search_name = models.CharField(max_length=300, default="", editable=False)
     full_name = models.CharField(_("full legal name"), max_length=500, blank=True)
     legal_form = models.CharField(_("legal form"), max_length=16, choices=choices.LegalForm.choices, blank=True)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
@@ -101,6 +104,14 @@ class Party(BusinessRecord):
             self.name = " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p.strip())
             excluded.add("name")  # clean() reports an empty name on last_name
         super().clean_fields(exclude=excluded)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Kept on every save, whatever path wrote the name; bulk loaders set it themselves.
+        self.search_name = self.name.casefold()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "search_name"}
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         """Check requisites by their checksums and derive the display name of a person."""

@@ -10,7 +10,7 @@ from django.db.models import Case, Exists, OuterRef, Prefetch, Q, QuerySet, Valu
 from django.utils import timezone
 
 from crm.accounts.models import User
-from crm.core.db import prefix_match
+from crm.core.db import contains_casefold, prefix_match
 from crm.core.phones import search_digits
 from crm.parties.access import parties_visible_to
 from crm.parties.choices import ContactKind
@@ -37,7 +37,7 @@ def party_search(user: User, query: str, *, limit: int = 20) -> list[Party]:
             conditions |= Q(pk__in=points.values("party_id")[: limit * 5])
             conditions |= prefix_match("inn", re.sub(r"\D", "", query))
     else:
-        conditions |= Q(name__icontains=query)
+        conditions |= contains_casefold("name", "search_name", query)
         if len(query) >= 3:
             points = ContactPoint.objects.filter(prefix_match("search_key", query.lower()), kind=ContactKind.EMAIL)
             conditions |= Q(pk__in=points.values("party_id")[: limit * 5])
@@ -142,7 +142,7 @@ def possible_duplicates(
         condition |= Q(pk__in=points)
     core = _name_core(name)
     if len(core) >= 4:
-        condition |= Q(name__icontains=core)
+        condition |= contains_casefold("name", "search_name", core)
     found = Party.objects.filter(is_deleted=False).filter(condition)
     if exclude_pk:
         found = found.exclude(pk=exclude_pk)

@@ -47,6 +47,7 @@ class PartyFactory(factory.django.DjangoModelFactory):
     inn = factory.Sequence(lambda n: inn_for(n + 1))
     kpp = VALID_KPP
     region = "Москва"
+    search_name = factory.LazyAttribute(lambda p: p.name.casefold())
     responsible = factory.SubFactory(UserFactory)
     created_by = factory.SelfAttribute("responsible")
 

@@ -563,7 +563,7 @@ def test_table_export_respects_visibility_and_filters(client: Client, head_of_sa
     Party.objects.create(kind=PartyKind.ORGANIZATION, name="Другая своя", responsible=manager)
     client.force_login(manager)
 
-    response = client.get(reverse("parties:export", args=["csv"]), {"q": "Своя"})
+    response = client.get(reverse("parties:export", args=["csv"]), {"q": "=Своя"})
 
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")), delimiter=";"))  # type: ignore[attr-defined]
     assert [r[1:4] for r in rows] == [["Name", "Full legal name", "INN"], ["'=Своя", "", INN_SBER]]
