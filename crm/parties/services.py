@@ -335,7 +335,9 @@ def party_reassign(*, actor: User, parties: QuerySet[Party], responsible: User) 
     if not responsible.is_active:
         raise ValidationError({"responsible": _("This user is deactivated.")})
     moved = 0
-    for party in parties.select_related("responsible").select_for_update(of=("self",)).iterator(chunk_size=500):
+    # Lock by primary key: a filtered queryset may be DISTINCT, which PostgreSQL refuses to lock FOR UPDATE.
+    locked = Party.objects.filter(pk__in=parties.values("pk")).select_related("responsible")
+    for party in locked.select_for_update(of=("self",)).order_by("pk").iterator(chunk_size=500):
         if party.responsible_id == responsible.pk:
             continue
         previous = party.responsible
