@@ -161,3 +161,17 @@ def test_detail_queries_do_not_grow_with_contacts(api: APIClient, manager: User)
         ContactPointFactory(party=party)
         PartyContactFactory(organization=party)
     assert _queries(api, url) == few
+
+
+def test_reassign_every_client_matching_the_filters(manager: User, colleague: User, head_of_sales: User) -> None:
+    PartyFactory(responsible=manager, name="Клиент", relationship="client")
+    PartyFactory(responsible=manager, name="Партнёр", relationship="partner")
+    PartyFactory(responsible=manager, name="Поставщик", relationship="supplier")
+    head = APIClient()
+    head.force_authenticate(head_of_sales)
+    url = reverse("api:party-reassign") + "?relationship=client&relationship=partner"
+    response = head.post(url, {"responsible": colleague.pk}, format="json")
+    assert (response.status_code, response.json()) == (200, {"moved": 2})
+    assert dict(Party.objects.values_list("name", "responsible")) == {
+        "Клиент": colleague.pk, "Партнёр": colleague.pk, "Поставщик": manager.pk,
+    }  # fmt: skip
