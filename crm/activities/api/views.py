@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
@@ -45,7 +46,7 @@ def _contact_person(party: Party, pk: int | None) -> Party | None:
         return None
     person = contact_person_candidates(party).filter(pk=pk).first()
     if person is None:
-        raise serializers.ValidationError({"contact_person": ["Unknown contact person."]})
+        raise serializers.ValidationError({"contact_person": [_("Unknown contact person.")]})
     return person
 
 
@@ -101,7 +102,7 @@ class InteractionDetailApi(APIView):
             values.pop(ignored, None)
         version = request.data.get("version") if hasattr(request.data, "get") else None
         if not isinstance(version, int):
-            raise serializers.ValidationError({"version": ["Send the version you read, so edits are not lost."]})
+            raise serializers.ValidationError({"version": [_("Send the version you read, so edits are not lost.")]})
         if "contact_person" in values:
             values["contact_person"] = _contact_person(interaction.party, values["contact_person"])
         services.interaction_update(actor=user, interaction=interaction, data=values, expected_version=version)
@@ -200,7 +201,7 @@ class TaskDetailApi(APIView):
         values = dict(data.validated_data)
         values.pop("party", None)
         if "version" not in values:
-            raise serializers.ValidationError({"version": ["Send the version you read, so edits are not lost."]})
+            raise serializers.ValidationError({"version": [_("Send the version you read, so edits are not lost.")]})
         version = values.pop("version")
         assignees = values.pop("assignees", None)
         services.task_update(actor=user, task=task, data=values, expected_version=version, assignees=assignees)

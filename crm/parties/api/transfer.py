@@ -5,6 +5,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.urls import path
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -81,7 +82,7 @@ class PartiesImportApi(APIView):
             if not isinstance(value, dict) or not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in value.items()
             ):
-                raise serializers.ValidationError("Give an object mapping column headers to field names.")
+                raise serializers.ValidationError(_("Give an object mapping column headers to field names."))
             return value
 
     @extend_schema(

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
@@ -62,7 +63,7 @@ class PartyListApi(generics.ListAPIView[Party]):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         if "kind" not in values:
-            raise serializers.ValidationError({"kind": ["This field is required."]})
+            raise serializers.ValidationError({"kind": [_("This field is required.")]})
         responsible = None
         if "responsible" in values:
             responsible_id = values.pop("responsible")
@@ -97,7 +98,7 @@ class PartyDetailApi(APIView):
         values.pop("responsible", None)
         version = values.pop("version", None)
         if version is None:
-            raise serializers.ValidationError({"version": ["Send the version you read, so edits are not lost."]})
+            raise serializers.ValidationError({"version": [_("Send the version you read, so edits are not lost.")]})
         services.party_update(
             actor=user, party=party, data=values, expected_version=version, custom_data=values.pop("custom_data", None)
         )
