@@ -17,7 +17,7 @@ from crm.accounts.roles import (
 
 def make_user(username: str, role: str, team: Team | None = None, **extra: object) -> User:
     ensure_roles()
-    user = User.objects.create_user(username, f"{username}@example.com", "secret-pass-1", team=team, **extra)  # type: ignore[arg-type]
+    user = User.objects.create_user(username, f"{username}@example.com", "secret-pass-1", team=team, **extra)
     user.groups.add(Group.objects.get(name=role))
     return user
 

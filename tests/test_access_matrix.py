@@ -392,7 +392,7 @@ def _snapshot(world: World) -> dict[str, Any]:
         "custom_field": CustomField.objects.filter(pk=world.custom_field.pk).values().first(),
         "point": ContactPoint.objects.filter(pk=world.point.pk).values().first(),
     }
-    return {"counts": {m.__name__: m.objects.count() for m in counted}, **rows}
+    return {"counts": {m.__name__: m._default_manager.count() for m in counted}, **rows}
 
 
 def _request(client: Client, case: Case, world: World) -> int:
@@ -400,10 +400,13 @@ def _request(client: Client, case: Case, world: World) -> int:
     data = case.data(world) if callable(case.data) else case.data
     send = getattr(client, case.method)
     if case.json:
-        return send(url, json.dumps(data), content_type="application/json").status_code
-    if case.method in ("get", "post"):
-        return send(url, data).status_code
-    return send(url).status_code
+        response = send(url, json.dumps(data), content_type="application/json")
+    elif case.method in ("get", "post"):
+        response = send(url, data)
+    else:
+        response = send(url)
+    status: int = response.status_code
+    return status
 
 
 class _Rollback(Exception):

@@ -1,12 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.models import Team, User
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(BaseUserAdmin[User]):
     list_display = ["username", "last_name", "first_name", "team", "is_active", "is_staff"]
     list_filter = ["team", "groups", "is_active", "is_staff"]
     fieldsets = (
@@ -16,11 +18,11 @@ class UserAdmin(BaseUserAdmin):
     # Users are deactivated, never deleted: their clients and history keep an owner.
     actions = ["deactivate"]
 
-    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         return False
 
     @admin.action(description=_("Deactivate the selected users"))
-    def deactivate(self, request: object, queryset: "admin.options.QuerySet[User]") -> None:
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         queryset.update(is_active=False)
 
 

@@ -41,6 +41,7 @@ def test_post_interaction_with_a_next_step_plans_a_contact(manager: User, party:
     body = response.json()
     assert (body["party"], body["type"], body["author"], body["duration_minutes"]) == (party.pk, "call", manager.pk, 3)
     task = Task.objects.get()
+    assert task.interaction_type is not None
     assert (task.kind, task.title, task.interaction_type.code, task.origin_interaction_id) == (
         TaskKind.CONTACT, "Встреча", "meeting", body["id"],
     )  # fmt: skip

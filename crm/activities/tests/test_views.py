@@ -2,6 +2,7 @@
 
 import datetime
 import io
+from typing import Any
 
 import openpyxl
 import pytest
@@ -138,7 +139,7 @@ def _timeline(client: Client, party: Party, **params: str) -> list[tuple[str, ob
 
 
 def test_timeline_shows_every_kind_newest_first_and_filters(
-    client: Client, manager: User, party: Party, history: dict
+    client: Client, manager: User, party: Party, history: dict[str, Any]
 ) -> None:
     client.force_login(manager)
     entries = _timeline(client, party)

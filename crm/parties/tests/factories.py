@@ -56,7 +56,7 @@ class PersonFactory(PartyFactory):
     """An individual, e.g. a contact person; the name is derived from the parts as the model does."""
 
     kind = PartyKind.PERSON
-    legal_form = ""
+    legal_form = ""  # type: ignore[assignment]
     inn = ""
     kpp = ""
     last_name = factory.Sequence(lambda n: f"Иванов{n}")

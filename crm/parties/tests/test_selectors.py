@@ -11,7 +11,7 @@ from crm.accounts.models import User
 from crm.core.pagination import capped_count, keyset_page
 from crm.parties import selectors
 from crm.parties.filters import PartyFilter
-from crm.parties.models import Party, PartyClassification
+from crm.parties.models import ClassifierNode, Party, PartyClassification
 from crm.parties.tests.factories import (
     VALID_INN,
     ClassifierFactory,
@@ -106,7 +106,7 @@ def trees() -> dict[str, object]:
     return {"production": production, "food": food, "trade": trade, "hot": hot, "cold": cold}
 
 
-def _classified(manager: User, name: str, *nodes: object) -> Party:
+def _classified(manager: User, name: str, *nodes: ClassifierNode) -> Party:
     party = PartyFactory(responsible=manager, name=name)
     for node in nodes:
         PartyClassification.objects.create(party=party, node=node)
@@ -118,7 +118,9 @@ def _filtered(user: User, *nodes: object) -> list[str]:
     return sorted(query.values_list("name", flat=True))
 
 
-def test_classifier_filter_and_across_trees_or_within_a_tree_and_descendants(manager: User, trees: dict) -> None:
+def test_classifier_filter_and_across_trees_or_within_a_tree_and_descendants(
+    manager: User, trees: dict[str, ClassifierNode]
+) -> None:
     _classified(manager, "пищевой горячий", trees["food"], trees["hot"])
     _classified(manager, "производство холодный", trees["production"], trees["cold"])
     _classified(manager, "торговля горячий", trees["trade"], trees["hot"])
@@ -139,7 +141,7 @@ def test_classifier_filter_and_across_trees_or_within_a_tree_and_descendants(man
     ]  # fmt: skip
 
 
-def test_the_list_filter_uses_the_same_classifier_semantics(manager: User, trees: dict) -> None:
+def test_the_list_filter_uses_the_same_classifier_semantics(manager: User, trees: dict[str, ClassifierNode]) -> None:
     _classified(manager, "пищевой горячий", trees["food"], trees["hot"])
     _classified(manager, "торговля", trees["trade"])
     data = {"node": [str(trees["production"].pk), str(trees["hot"].pk)]}

@@ -1,6 +1,7 @@
 """Client pages: creation with checksums, list filters, and a query count that does not grow with rows."""
 
 import re
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -87,7 +88,7 @@ def test_update_page_with_a_stale_version_shows_the_conflict_and_changes_nothing
     assert (party.name, party.version) == ("ООО Было", 2)
 
 
-def _list_names(client: Client, **params: object) -> list[str]:
+def _list_names(client: Client, **params: Any) -> list[str]:
     response = client.get(reverse("parties:list"), params)
     assert response.status_code == 200
     return [p.name for p in response.context["page"].rows]
