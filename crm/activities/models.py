@@ -15,7 +15,7 @@ class InteractionType(TimeStampedModel):
     code = models.SlugField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100, blank=True, help_text=_("Leave empty for shipped types."))
     icon = models.CharField(_("icon"), max_length=40, default="message")
-    position = models.PositiveIntegerField(_("position"), default=0)
+    position = models.PositiveIntegerField(_("display order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -98,7 +98,7 @@ class Task(BusinessRecord):
     status = models.CharField(
         _("status"), max_length=16, choices=choices.TaskStatus.choices, default=choices.TaskStatus.OPEN
     )
-    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    done_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("created by")
     )

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.core.models import BusinessRecord, TimeStampedModel
 from crm.parties import choices, validators
@@ -156,7 +157,7 @@ class PartyContact(TimeStampedModel):
         Party, models.CASCADE, related_name="contact_links", verbose_name=_("organisation")
     )
     person = models.ForeignKey(Party, models.CASCADE, related_name="employer_links", verbose_name=_("contact person"))
-    position = models.CharField(_("position"), max_length=200, blank=True)
+    position = models.CharField(pgettext_lazy("job title", "position"), max_length=200, blank=True)
     is_primary = models.BooleanField(_("main contact"), default=False)
     notes = models.TextField(_("notes"), blank=True)
 
@@ -174,7 +175,9 @@ class ContactPoint(TimeStampedModel):
 
     party = models.ForeignKey(Party, models.CASCADE, related_name="contact_points", verbose_name=_("client"))
     kind = models.CharField(_("type"), max_length=16, choices=choices.ContactKind.choices)
-    label = models.CharField(_("label"), max_length=16, choices=choices.ContactLabel.choices, blank=True)
+    label = models.CharField(
+        pgettext_lazy("contact point", "kind"), max_length=16, choices=choices.ContactLabel.choices, blank=True
+    )
     value = models.CharField(_("value"), max_length=500)
     # Normalised for search: national digits of a phone, a lower-cased e-mail or handle.
     search_key = models.CharField(max_length=320, editable=False, db_index=True)
@@ -196,7 +199,7 @@ class Classifier(TimeStampedModel):
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     description = models.TextField(_("description"), blank=True)
-    position = models.PositiveIntegerField(_("position"), default=0)
+    position = models.PositiveIntegerField(_("display order"), default=0)
 
     class Meta:
         verbose_name = _("classifier")
@@ -217,7 +220,7 @@ class ClassifierNode(TimeStampedModel):
     name = models.CharField(_("name"), max_length=200)
     path = models.CharField(max_length=1000, editable=False, db_index=True)
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
-    position = models.PositiveIntegerField(_("position"), default=0)
+    position = models.PositiveIntegerField(_("display order"), default=0)
 
     class Meta:
         verbose_name = _("classifier node")
@@ -251,11 +254,11 @@ class CustomField(TimeStampedModel):
 
     target = models.CharField(_("applies to"), max_length=16, choices=choices.CustomFieldTarget.choices)
     key = models.SlugField(_("key"), max_length=64)
-    label = models.CharField(_("label"), max_length=200)
+    label = models.CharField(pgettext_lazy("custom field", "caption"), max_length=200)
     field_type = models.CharField(_("type"), max_length=16, choices=choices.CustomFieldType.choices)
     options = models.JSONField(_("choices"), default=list, blank=True)
     is_required = models.BooleanField(_("required"), default=False)
-    position = models.PositiveIntegerField(_("position"), default=0)
+    position = models.PositiveIntegerField(_("display order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
