@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from crm.accounts.http import AuthedHttpRequest, is_htmx_fragment
@@ -44,12 +45,28 @@ def _add_service_errors(form: PartyForm, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
+SORT_CHOICES = [
+    ("name", _l("name, A-Z")),
+    ("-name", _l("name, Z-A")),
+    ("region", _l("region, A-Z")),
+    ("-region", _l("region, Z-A")),
+    ("relationship", _l("relationship")),
+    ("kind", _l("form")),
+    ("inn", _l("INN")),
+    ("-updated_at", _l("recently updated")),
+    ("updated_at", _l("long not updated")),
+    ("-created_at", _l("newest")),
+    ("created_at", _l("oldest")),
+]
+
+
 @login_required
 def party_list_view(request: AuthedHttpRequest) -> HttpResponse:
     """Filtered, sorted, keyset-paged client list (S1) with bulk reassignment for heads of sales (S24)."""
     base = selectors.party_list_for(request.user)
     party_filter = PartyFilter(request.GET, queryset=base)
-    ordering = ordering_from(request.GET.get("ordering"))
+    sorts = [v for v in request.GET.getlist("sort") if v]
+    ordering = ordering_from(request.GET.get("ordering") or ",".join(sorts))
     page = keyset_page(party_filter.qs, ordering, request.GET.get("cursor"), size=50)
     selectors.with_card_summary(page.rows)
     query = request.GET.copy()
@@ -63,6 +80,7 @@ def party_list_view(request: AuthedHttpRequest) -> HttpResponse:
         "selected_nodes": {int(v) for v in request.GET.getlist("node") if v.isdigit()},
         "can_reassign": can_reassign_parties(request.user),
         "reassign_form": ReassignForm(),
+        "sort_choices": SORT_CHOICES,
     }
     template = "parties/party_list.html#rows" if is_htmx_fragment(request) else "parties/party_list.html"
     return render(request, template, context)
