@@ -9,7 +9,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from crm.accounts.models import User
-from crm.activities.access import interactions_visible_to, tasks_visible_to
+from crm.activities.access import interactions_of_party, tasks_of_party
 from crm.activities.choices import TaskStatus
 from crm.activities.models import ActivityEvent, Interaction, Notification, Task
 from crm.parties.models import Party, PartyEvent
@@ -45,8 +45,8 @@ def party_timeline(
     entries: list[TimelineEntry] = []
     if "interaction" in kinds:
         interactions = (
-            interactions_visible_to(user)
-            .filter(party=party, occurred_at__lt=before)
+            interactions_of_party(party)
+            .filter(occurred_at__lt=before)
             .select_related("type", "author", "contact_person")
             .order_by("-occurred_at", "-pk")
         )
@@ -55,8 +55,8 @@ def party_timeline(
         entries += [TimelineEntry("interaction", i.occurred_at, i) for i in interactions[: limit + 1]]
     if "task" in kinds and not type_code:
         tasks = (
-            tasks_visible_to(user)
-            .filter(party=party, created_at__lt=before)
+            tasks_of_party(party)
+            .filter(created_at__lt=before)
             .select_related("interaction_type", "created_by")
             .prefetch_related("assignees")
             .order_by("-created_at", "-pk")
@@ -119,8 +119,8 @@ def party_interaction_report(
 ) -> list[dict[str, Any]]:
     """All interactions with one client by type and month over a period (S9), computed in the database."""
     rows = (
-        interactions_visible_to(user)
-        .filter(party=party, occurred_at__date__gte=start, occurred_at__date__lte=end)
+        interactions_of_party(party)
+        .filter(occurred_at__date__gte=start, occurred_at__date__lte=end)
         .annotate(month=TruncMonth("occurred_at"))
         .values("month", "type__code", "type__name")
         .annotate(count=Count("pk"), minutes=Sum("duration_minutes"))
@@ -133,8 +133,8 @@ def party_interactions_in_period(
     user: User, party: Party, *, start: datetime.date, end: datetime.date
 ) -> QuerySet[Interaction]:
     return (
-        interactions_visible_to(user)
-        .filter(party=party, occurred_at__date__gte=start, occurred_at__date__lte=end)
+        interactions_of_party(party)
+        .filter(occurred_at__date__gte=start, occurred_at__date__lte=end)
         .select_related("type", "author", "contact_person")
         .order_by("occurred_at")
     )
