@@ -48,3 +48,8 @@ def contains_casefold(field: str, folded_field: str | None, text: str) -> Q:
         return Q(**{f"{folded_field}__contains": text.casefold()})
     # Without a stored copy, fold row by row in SQL (fine for filters on narrowed lists).
     return Q(Contains(Casefold(F(field)), text.casefold()))
+
+
+def has_indexed_json_containment() -> bool:
+    """PostgreSQL answers `jsonb @> '[n]'` from a GIN index (parties 0005); SQLite has no such lookup."""
+    return connection.vendor == "postgresql"

@@ -58,6 +58,9 @@ class Party(BusinessRecord):
         settings.AUTH_USER_MODEL, blank=True, related_name="co_owned_parties", verbose_name=_("co-owners")
     )
     custom_data = models.JSONField(_("custom fields"), default=dict, blank=True)
+    # Ids of every classifier node the party sits in and of their ancestors, kept by the services:
+    # on PostgreSQL a GIN index answers "in node X or below" for a million clients in milliseconds.
+    node_ids = models.JSONField(default=list, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", editable=False
     )

@@ -10,7 +10,7 @@ from django.db.models import Case, Exists, OuterRef, Prefetch, Q, QuerySet, Valu
 from django.utils import timezone
 
 from crm.accounts.models import User
-from crm.core.db import contains_casefold, prefix_match
+from crm.core.db import contains_casefold, has_indexed_json_containment, prefix_match
 from crm.core.phones import search_digits
 from crm.parties.access import parties_visible_to
 from crm.parties.choices import ContactKind
@@ -72,16 +72,29 @@ def with_card_summary(parties: list[Party]) -> list[Party]:
 
 
 def nodes_filter(node_ids: Iterable[int]) -> Q:
-    """AND across classifier trees, OR within one tree; a node includes its descendants (S1)."""
-    by_tree: dict[int, list[str]] = defaultdict(list)
-    for node in ClassifierNode.objects.filter(pk__in=list(node_ids)).only("classifier_id", "path"):
-        by_tree[node.classifier_id].append(node.path)
+    """AND across classifier trees, OR within one tree; a node includes its descendants (S1).
+
+    PostgreSQL: each party keeps its nodes and their ancestors in `node_ids` (GIN-indexed), so
+    "in X or below" is one containment test. SQLite: the subtrees are resolved to node ids first and
+    each party is probed in the (party, node) unique index.
+    """
+    selected = list(ClassifierNode.objects.filter(pk__in=list(node_ids)).only("classifier_id", "path"))
+    by_tree: dict[int, list[ClassifierNode]] = defaultdict(list)
+    for node in selected:
+        by_tree[node.classifier_id].append(node)
     condition = Q()
-    for paths in by_tree.values():
-        within = Q(pk__in=[])
-        for path in paths:
-            within |= prefix_match("node__path", path)
-        condition &= Q(Exists(PartyClassification.objects.filter(within, party_id=OuterRef("pk"))))
+    for nodes in by_tree.values():
+        if has_indexed_json_containment():
+            within = Q(pk__in=[])
+            for node in nodes:
+                within |= Q(node_ids__contains=[node.pk])
+            condition &= within
+            continue
+        subtree = Q(pk__in=[])
+        for node in nodes:
+            subtree |= prefix_match("path", node.path)
+        ids = list(ClassifierNode.objects.filter(subtree).values_list("pk", flat=True))
+        condition &= Q(Exists(PartyClassification.objects.filter(party_id=OuterRef("pk"), node_id__in=ids)))
     return condition
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -127,8 +127,11 @@ def party_create(
         contact_point_add(actor=actor, party=party, record=False, **point)
     if co_owners:
         party.co_owners.set(co_owners)
-    for node in nodes:
+    chosen = list(nodes)
+    for node in chosen:
         PartyClassification.objects.get_or_create(party=party, node=node)
+    if chosen:
+        party_refresh_node_ids(party)
     _record(party, actor, PartyEvent.Kind.CREATED, name=party.name)
     return party
 
@@ -270,6 +273,63 @@ def contact_point_remove(*, actor: User, point: ContactPoint) -> None:
     point.delete()
 
 
+def _ancestor_ids(paths: Iterable[str]) -> list[int]:
+    return sorted({int(part) for path in paths for part in path.strip("/").split("/") if part})
+
+
+def party_refresh_node_ids(party: Party) -> None:
+    """Recompute the party's denormalised `node_ids` (its nodes and all their ancestors)."""
+    paths = ClassifierNode.objects.filter(classifications__party=party).values_list("path", flat=True)
+    party.node_ids = _ancestor_ids(paths)
+    Party.objects.filter(pk=party.pk).update(node_ids=party.node_ids)
+
+
+# PostgreSQL does the whole table in two statements; the path "3/17/42/" names a node and its ancestors.
+_REBUILD_NODE_IDS_SQL = """
+UPDATE parties_party p SET node_ids = s.ids
+FROM (
+    SELECT c.party_id, jsonb_agg(DISTINCT a.id::bigint ORDER BY a.id::bigint) AS ids
+    FROM parties_partyclassification c
+    JOIN parties_classifiernode n ON n.id = c.node_id
+    CROSS JOIN LATERAL unnest(string_to_array(rtrim(n.path, '/'), '/')) AS a(id)
+    {where}
+    GROUP BY c.party_id
+) s
+WHERE p.id = s.party_id
+"""
+
+
+def parties_rebuild_node_ids(party_ids: list[int] | None = None) -> None:
+    """Recompute `node_ids` for these parties (all when None): after bulk loads and subtree deletes."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                if party_ids is None:
+                    cursor.execute("UPDATE parties_party SET node_ids = '[]'::jsonb WHERE node_ids <> '[]'::jsonb")
+                    cursor.execute(_REBUILD_NODE_IDS_SQL.format(where=""))
+                else:
+                    cursor.execute("UPDATE parties_party SET node_ids = '[]'::jsonb WHERE id = ANY(%s)", [party_ids])
+                    cursor.execute(_REBUILD_NODE_IDS_SQL.format(where="WHERE c.party_id = ANY(%s)"), [party_ids])
+            return
+        targets = Party.objects.all() if party_ids is None else Party.objects.filter(pk__in=party_ids)
+        paths: dict[int, list[str]] = {}
+        rows = PartyClassification.objects.values_list("party_id", "node__path")
+        if party_ids is not None:
+            rows = rows.filter(party_id__in=party_ids)
+        for party_id, path in rows.iterator(chunk_size=5000):
+            paths.setdefault(party_id, []).append(path)
+        batch: list[Party] = []
+        for party in targets.only("pk", "node_ids").iterator(chunk_size=5000):
+            wanted = _ancestor_ids(paths.get(party.pk, []))
+            if party.node_ids != wanted:
+                party.node_ids = wanted
+                batch.append(party)
+            if len(batch) >= 2000:
+                Party.objects.bulk_update(batch, ["node_ids"])
+                batch = []
+        Party.objects.bulk_update(batch, ["node_ids"])
+
+
 @transaction.atomic
 def party_set_classification(*, actor: User, party: Party, nodes: Iterable[ClassifierNode]) -> Party:
     """Place the party in exactly these nodes (any number, across trees and within one)."""
@@ -280,6 +340,7 @@ def party_set_classification(*, actor: User, party: Party, nodes: Iterable[Class
         return party
     party.classifications.filter(node_id__in=removed).delete()
     PartyClassification.objects.bulk_create([PartyClassification(party=party, node_id=pk) for pk in added])
+    party_refresh_node_ids(party)
     names = dict(ClassifierNode.objects.filter(pk__in=added | removed).values_list("pk", "name"))
     _record(
         party, actor, PartyEvent.Kind.CLASSIFIED,
@@ -392,6 +453,7 @@ def party_merge(*, actor: User, keep: Party, duplicate: Party) -> Party:
         for relation in model._meta.get_fields():
             if getattr(relation, "many_to_one", False) and getattr(relation, "related_model", None) is Party:
                 model._default_manager.filter(**{relation.name: duplicate}).update(**{relation.name: keep})
+    party_refresh_node_ids(keep)
     keep.full_clean()
     keep.version += 1
     keep.save()
@@ -437,7 +499,10 @@ def classifier_node_rename(*, actor: User, node: ClassifierNode, name: str) -> C
 @transaction.atomic
 def classifier_node_delete(*, actor: User, node: ClassifierNode) -> None:
     """Delete a node with its subtree; clients placed there simply leave it."""
-    ClassifierNode.objects.filter(classifier=node.classifier, path__startswith=node.path).delete()
+    subtree = ClassifierNode.objects.filter(classifier=node.classifier, path__startswith=node.path)
+    affected = list(PartyClassification.objects.filter(node__in=subtree).values_list("party_id", flat=True).distinct())
+    subtree.delete()
+    parties_rebuild_node_ids(affected)
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from crm.accounts.models import User
 from crm.parties.models import ContactPoint, Party, PartyClassification, PartyEvent
+from crm.parties.services import party_refresh_node_ids
 from crm.parties.tests.factories import (
     VALID_INN,
     VALID_KPP,
@@ -94,6 +95,7 @@ def test_list_filters_and_count(api: APIClient, manager: User, colleague: User) 
     PartyFactory(responsible=colleague, name="Чужой", relationship="client")
     node = ClassifierNodeFactory()
     PartyClassification.objects.create(party=a, node=node)
+    party_refresh_node_ids(a)
     url = reverse("api:party-list")
     body = api.get(url).json()
     assert ([p["name"] for p in body["results"]], body["count"], body["count_is_capped"]) == (["А", "Б"], 2, False)

@@ -12,6 +12,7 @@ from crm.core.pagination import capped_count, keyset_page
 from crm.parties import selectors
 from crm.parties.filters import PartyFilter
 from crm.parties.models import ClassifierNode, Party, PartyClassification
+from crm.parties.services import party_refresh_node_ids
 from crm.parties.tests.factories import (
     VALID_INN,
     ClassifierFactory,
@@ -110,6 +111,7 @@ def _classified(manager: User, name: str, *nodes: ClassifierNode) -> Party:
     party = PartyFactory(responsible=manager, name=name)
     for node in nodes:
         PartyClassification.objects.create(party=party, node=node)
+    party_refresh_node_ids(party)
     return party
 
 

@@ -323,14 +323,31 @@ def test_classifier_nodes_get_materialised_paths_and_delete_takes_the_subtree(ad
     )
     assert (top.depth, middle.depth, leaf.depth) == (0, 1, 2)
     party = PartyFactory()
-    PartyClassification.objects.create(party=party, node=leaf)
-    PartyClassification.objects.create(party=party, node=hot)
+    services.party_set_classification(actor=administrator, party=party, nodes=[leaf, hot])
+    # The party keeps its nodes and every ancestor, for the indexed "in X or below" filter.
+    assert Party.objects.get(pk=party.pk).node_ids == sorted([top.pk, middle.pk, leaf.pk, hot.pk])
 
     services.classifier_node_delete(actor=administrator, node=middle)
 
     assert set(ClassifierNode.objects.values_list("pk", flat=True)) == {top.pk, sibling.pk, hot.pk}
     assert list(party.classifications.values_list("node_id", flat=True)) == [hot.pk]
-    assert Party.objects.filter(pk=party.pk).exists()
+    assert Party.objects.get(pk=party.pk).node_ids == [hot.pk]
+
+
+def test_rebuilding_node_ids_in_bulk_matches_the_classifications(administrator: User) -> None:
+    tree = services.classifier_create(actor=administrator, name="Отрасль")
+    top = services.classifier_node_create(actor=administrator, classifier=tree, name="Производство")
+    leaf = services.classifier_node_create(actor=administrator, classifier=tree, name="Пищевое", parent=top)
+    placed, stale, bare = PartyFactory(), PartyFactory(), PartyFactory()
+    # Rows written in bulk (as seed_demo and imports do) and a stale denormalised value.
+    PartyClassification.objects.create(party=placed, node=leaf)
+    Party.objects.filter(pk=stale.pk).update(node_ids=[top.pk])
+
+    services.parties_rebuild_node_ids()
+
+    assert dict(Party.objects.filter(pk__in=[placed.pk, stale.pk, bare.pk]).values_list("pk", "node_ids")) == {
+        placed.pk: [top.pk, leaf.pk], stale.pk: [], bare.pk: [],
+    }  # fmt: skip
 
 
 def test_node_names_are_unique_per_level_and_parent_must_be_of_the_tree(administrator: User) -> None:

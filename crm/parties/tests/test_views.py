@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from crm.accounts.models import User
 from crm.parties.models import ContactPoint, Party, PartyClassification, PartyEvent
+from crm.parties.services import party_refresh_node_ids
 from crm.parties.tests.factories import (
     VALID_INN,
     VALID_KPP,
@@ -100,6 +101,7 @@ def test_list_filters(client: Client, manager: User, colleague: User, team_lead:
     PartyFactory(responsible=colleague, name="В Коллеги", relationship="client", region="Москва")
     node = ClassifierNodeFactory()
     PartyClassification.objects.create(party=a, node=node)
+    party_refresh_node_ids(a)
     client.force_login(team_lead)
     assert _list_names(client) == ["А Клиент", "Б Партнёр", "В Коллеги"]
     assert _list_names(client, relationship=["client"]) == ["А Клиент", "В Коллеги"]
