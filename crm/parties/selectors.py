@@ -12,7 +12,7 @@ from django.utils import timezone
 from crm.accounts.models import User
 from crm.core.db import contains_casefold, has_indexed_json_containment, prefix_match
 from crm.core.phones import search_digits
-from crm.parties.access import parties_visible_to
+from crm.parties.access import parties_visible_branches, parties_visible_to
 from crm.parties.choices import ContactKind
 from crm.parties.models import ClassifierNode, ContactPoint, CustomField, Party, PartyClassification, PartyContact
 
@@ -25,26 +25,27 @@ def party_search(user: User, query: str, *, limit: int = 20) -> list[Party]:
     query = query.strip()
     if len(query) < 2:
         return []
-    visible = parties_visible_to(user)
-    # One query per way of matching, each narrowed to visible parties and sorted on its own: an OR of
-    # them under ORDER BY name LIMIT made PostgreSQL walk the whole name index (seconds on 1M rows).
-    # The sort key is the unindexed case-folded name, so each query sorts only its own matches.
-    branches: list[QuerySet[Party]] = []
+    # One query per way of matching and per visibility branch, each sorted on its own and merged here:
+    # an OR of them under ORDER BY name LIMIT made PostgreSQL walk the whole name index (seconds on
+    # a million rows). Phone, e-mail and INN matches are few, so they are ordered by the name index;
+    # name parts may match many rows, so they sort the matches by the unindexed case-folded name.
+    matches: list[tuple[Q, str]] = []
     if "@" in query:
-        branches.append(visible.filter(pk__in=_points(ContactKind.EMAIL, query.lower())))
+        matches.append((Q(pk__in=_points(ContactKind.EMAIL, query.lower())), "name"))
     elif _PHONEISH.match(query):
         digits = search_digits(query)
         if len(digits) >= 3:
-            branches.append(visible.filter(pk__in=_points(ContactKind.PHONE, digits)))
-            branches.append(visible.filter(prefix_match("inn", re.sub(r"\D", "", query))))
+            matches.append((Q(pk__in=_points(ContactKind.PHONE, digits)), "name"))
+            matches.append((prefix_match("inn", re.sub(r"\D", "", query)), "name"))
     else:
-        branches.append(visible.filter(contains_casefold("name", "search_name", query)))
+        matches.append((contains_casefold("name", "search_name", query), "search_name"))
         if len(query) >= 3:
-            branches.append(visible.filter(pk__in=_points(ContactKind.EMAIL, query.lower())))
+            matches.append((Q(pk__in=_points(ContactKind.EMAIL, query.lower())), "name"))
     found: dict[int, Party] = {}
-    for branch in branches:
-        for party in branch.select_related("responsible").order_by("search_name", "pk")[:limit]:
-            found.setdefault(party.pk, party)
+    for visible in parties_visible_branches(user):
+        for condition, order in matches:
+            for party in visible.filter(condition).select_related("responsible").order_by(order, "pk")[:limit]:
+                found.setdefault(party.pk, party)
     ranked = sorted(found.values(), key=lambda p: (p.search_name, p.pk))[:limit]
     return with_card_summary(ranked)
 
