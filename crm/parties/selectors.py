@@ -3,7 +3,8 @@
 import datetime
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Case, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
@@ -108,6 +109,16 @@ def contact_person_candidates(party: Party) -> QuerySet[Party]:
 def party_list_for(user: User) -> QuerySet[Party]:
     """The base of every client list: visible parties with what a row shows."""
     return parties_visible_to(user).select_related("responsible")
+
+
+def party_list_branches(user: User, params: Mapping[str, Any]) -> list[QuerySet[Party]]:
+    """The filtered client list as disjoint querysets (one per visibility branch), for merged paging."""
+    from crm.parties.filters import PartyFilter
+
+    return [
+        PartyFilter(params, queryset=branch.select_related("responsible")).qs
+        for branch in parties_visible_branches(user)
+    ]
 
 
 def party_detail_for(party: Party) -> Party:

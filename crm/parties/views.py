@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from crm.accounts.http import AuthedHttpRequest, is_htmx_fragment
 from crm.accounts.models import User
-from crm.core.pagination import keyset_page
+from crm.core.pagination import keyset_page_merged
 from crm.parties import selectors, services
 from crm.parties.access import (
     can_change_party,
@@ -63,11 +63,12 @@ SORT_CHOICES = [
 @login_required
 def party_list_view(request: AuthedHttpRequest) -> HttpResponse:
     """Filtered, sorted, keyset-paged client list (S1) with bulk reassignment for heads of sales (S24)."""
-    base = selectors.party_list_for(request.user)
-    party_filter = PartyFilter(request.GET, queryset=base)
+    party_filter = PartyFilter(request.GET, queryset=selectors.party_list_for(request.user))
     sorts = [v for v in request.GET.getlist("sort") if v]
     ordering = ordering_from(request.GET.get("ordering") or ",".join(sorts))
-    page = keyset_page(party_filter.qs, ordering, request.GET.get("cursor"), size=50)
+    page = keyset_page_merged(
+        selectors.party_list_branches(request.user, request.GET), ordering, request.GET.get("cursor"), size=50
+    )
     selectors.with_card_summary(page.rows)
     query = request.GET.copy()
     query.pop("cursor", None)

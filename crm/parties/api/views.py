@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from crm.accounts.models import User
 from crm.core.api import CappedKeysetPagination
+from crm.core.pagination import keyset_page_merged
 from crm.parties import selectors, services
 from crm.parties.access import can_reassign_parties, get_party_for
 from crm.parties.api.serializers import (
@@ -25,7 +26,7 @@ from crm.parties.api.serializers import (
     PartyInput,
     PartyListOutput,
 )
-from crm.parties.filters import PartyFilter
+from crm.parties.filters import PartyFilter, ordering_from
 from crm.parties.models import Classifier, ClassifierNode, ContactPoint, CustomField, Party
 from crm.parties.selectors import SORTABLE
 
@@ -50,9 +51,32 @@ class PartyListApi(generics.ListAPIView[Party]):
     def get_queryset(self) -> QuerySet[Party]:
         return selectors.party_list_for(_user(self.request))
 
-    def paginate_queryset(self, queryset: Any) -> Any:
-        page = super().paginate_queryset(queryset)
-        return selectors.with_card_summary(list(page)) if page is not None else None
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Keyset pages merged over the visibility branches (see parties_visible_branches)."""
+        user = _user(request)
+        params = request.query_params
+        ordering = ordering_from(params.get("ordering"))
+        try:
+            size = max(1, min(int(params.get("page_size", "50")), PartyPagination.max_page_size))
+        except ValueError:
+            raise serializers.ValidationError({"page_size": [_("Enter a whole number.")]}) from None
+        branches = selectors.party_list_branches(user, params)
+        page = keyset_page_merged(branches, ordering, params.get("cursor"), size)
+        rows = selectors.with_card_summary(page.rows)
+        next_url = None
+        if page.next_cursor:
+            query = params.copy()
+            query["cursor"] = page.next_cursor
+            next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+        return Response(
+            {
+                "count": page.total,
+                "count_is_capped": page.total_is_capped,
+                "next": next_url,
+                "previous": None,
+                "results": PartyListOutput(rows, many=True).data,
+            }
+        )
 
     @extend_schema(request=PartyInput, responses={201: PartyDetailOutput})
     def post(self, request: Request) -> Response:

@@ -177,3 +177,22 @@ def test_reassign_every_client_matching_the_filters(manager: User, colleague: Us
     assert dict(Party.objects.values_list("name", "responsible")) == {
         "Клиент": colleague.pk, "Партнёр": colleague.pk, "Поставщик": manager.pk,
     }  # fmt: skip
+
+
+def test_list_merges_own_and_co_owned_clients_in_one_order_across_pages(
+    api: APIClient, manager: User, colleague: User
+) -> None:
+    own = [PartyFactory(responsible=manager, name=f"Клиент {n}") for n in ("Б", "Г", "Е")]
+    shared = [PartyFactory(responsible=colleague, name=f"Клиент {n}") for n in ("А", "В", "Д")]
+    for party in shared:
+        party.co_owners.add(manager)
+    PartyFactory(responsible=colleague, name="Клиент Ж")  # not visible to the manager
+
+    names, url = [], reverse("api:party-list") + "?page_size=2&ordering=-name"
+    while url:
+        body = api.get(url).json()
+        names += [row["name"] for row in body["results"]]
+        url = body["next"]
+
+    assert names == sorted((p.name for p in own + shared), reverse=True)
+    assert body["count"] == 6
