@@ -4,6 +4,7 @@ from typing import Literal
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from crm.accounts.models import User
@@ -45,6 +46,17 @@ def parties_visible_branches(user: User) -> list[QuerySet[Party]]:
     return [own, shared]
 
 
+def can_view_party(user: User, party: Party) -> bool:
+    """The row-level form of parties_visible_to, for one party already loaded."""
+    if not user.is_active or party.is_deleted:
+        return False
+    if user.has_perm("parties.view_all_parties") or party.responsible_id == user.pk:
+        return True
+    if party.co_owners.filter(pk=user.pk).exists():
+        return True
+    return party.responsible.team_id is not None and user.led_teams.filter(pk=party.responsible.team_id).exists()
+
+
 def can_change_party(user: User, party: Party) -> bool:
     """Owners and co-owners change their clients; `change_any_party` changes any; team leads only look."""
     if user.has_perm("parties.change_any_party"):
@@ -56,7 +68,11 @@ def can_change_party(user: User, party: Party) -> bool:
 
 def get_party_for(user: User, pk: int, *, action: Action = "view") -> Party:
     """The party, if visible (404 otherwise: hidden and missing look alike), and changeable if asked (403)."""
-    party = get_object_or_404(parties_visible_to(user).select_related("responsible"), pk=pk)
+    # One row by primary key, then the rule for that row: cheaper than filtering by the list rule
+    # (whose co-owned id list may hold thousands of ids) on every card, history and log request.
+    party = get_object_or_404(Party.objects.filter(is_deleted=False).select_related("responsible"), pk=pk)
+    if not can_view_party(user, party):
+        raise Http404
     if action == "change" and not can_change_party(user, party):
         raise PermissionDenied
     return party

@@ -131,20 +131,28 @@ class PartyTimelineApi(APIView):
             type_code=request.query_params.get("type", ""),
             before=parse_datetime(request.query_params.get("before", "") or ""),
         )  # fmt: skip
-        entries = [{"kind": e.kind, "at": e.at, **_describe(e.obj)} for e in page.entries]
+        # Each kind is serialised in one go: a serializer per row costs a millisecond of field setup.
+        objects = [e.obj for e in page.entries]
+        interactions = [o for o in objects if isinstance(o, Interaction)]
+        tasks = [o for o in objects if isinstance(o, Task)]
+        details: dict[int, Any] = {
+            **{id(o): d for o, d in zip(interactions, InteractionOutput(interactions, many=True).data, strict=True)},
+            **{id(o): d for o, d in zip(tasks, TaskOutput(tasks, many=True).data, strict=True)},
+        }
+        entries = [{"kind": e.kind, "at": e.at, **_describe(e.obj, details)} for e in page.entries]
         return Response(
             {
-                "results": TimelineEntryOutput(entries, many=True).data,
+                "results": entries,
                 "next_before": page.next_before.isoformat() if page.next_before else None,
             }
         )
 
 
-def _describe(obj: Any) -> dict[str, Any]:
+def _describe(obj: Any, details: dict[int, Any]) -> dict[str, Any]:
     if isinstance(obj, Interaction):
-        return {"title": str(obj.type), "details": InteractionOutput(obj).data}
+        return {"title": str(obj.type), "details": details[id(obj)]}
     if isinstance(obj, Task):
-        return {"title": obj.title, "details": TaskOutput(obj).data}
+        return {"title": obj.title, "details": details[id(obj)]}
     return {"title": obj.get_kind_display(), "details": {"id": obj.pk, "actor": obj.actor_id, **obj.data}}
 
 
