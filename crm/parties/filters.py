@@ -13,6 +13,21 @@ from crm.parties.choices import PartyKind, Relationship, Source
 from crm.parties.models import ClassifierNode, CustomField, Party
 from crm.parties.selectors import SORTABLE, nodes_filter
 
+# The list's sort options (S1: sorting by several attributes at once), in the filter panel.
+SORT_CHOICES = [
+    ("name", _("name, A-Z")),
+    ("-name", _("name, Z-A")),
+    ("region", _("region, A-Z")),
+    ("-region", _("region, Z-A")),
+    ("relationship", _("relationship")),
+    ("kind", _("form")),
+    ("inn", _("INN")),
+    ("-updated_at", _("recently updated")),
+    ("updated_at", _("long not updated")),
+    ("-created_at", _("newest")),
+    ("created_at", _("oldest")),
+]
+
 
 class PartyFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Name or INN contains"), method="filter_q")

@@ -8,7 +8,6 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from crm.accounts.http import AuthedHttpRequest, is_htmx_fragment
@@ -22,7 +21,7 @@ from crm.parties.access import (
     parties_in_trash_for,
 )
 from crm.parties.choices import PartyKind
-from crm.parties.filters import PartyFilter, ordering_from
+from crm.parties.filters import SORT_CHOICES, PartyFilter, ordering_from
 from crm.parties.forms import (
     ClassificationForm,
     ContactPersonForm,
@@ -43,21 +42,6 @@ def _add_service_errors(form: PartyForm, error: ValidationError) -> None:
                 form.add_error(target, item)
     else:
         form.add_error(None, error)
-
-
-SORT_CHOICES = [
-    ("name", _l("name, A-Z")),
-    ("-name", _l("name, Z-A")),
-    ("region", _l("region, A-Z")),
-    ("-region", _l("region, Z-A")),
-    ("relationship", _l("relationship")),
-    ("kind", _l("form")),
-    ("inn", _l("INN")),
-    ("-updated_at", _l("recently updated")),
-    ("updated_at", _l("long not updated")),
-    ("-created_at", _l("newest")),
-    ("created_at", _l("oldest")),
-]
 
 
 @login_required
