@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.accounts.models import User
+from crm.accounts.http import api_user
 from crm.activities import selectors, services
 from crm.activities.access import (
     can_log_interaction,
@@ -36,11 +36,6 @@ from crm.parties.models import Party
 from crm.parties.selectors import contact_person_candidates
 
 
-def _user(request: Request) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _contact_person(party: Party, pk: int | None) -> Party | None:
     if not pk:
         return None
@@ -61,13 +56,13 @@ class InteractionListApi(generics.ListAPIView[Interaction]):
     pagination_class = InteractionPagination
 
     def get_queryset(self) -> QuerySet[Interaction]:
-        queryset = interactions_visible_to(_user(self.request)).select_related("type", "author")
+        queryset = interactions_visible_to(api_user(self.request)).select_related("type", "author")
         party = self.request.query_params.get("party", "")
         return queryset.filter(party_id=int(party)) if party.isdigit() else queryset
 
     @extend_schema(request=InteractionInput, responses={201: InteractionOutput})
     def post(self, request: Request) -> Response:
-        user = _user(request)
+        user = api_user(request)
         data = InteractionInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
@@ -89,11 +84,11 @@ class InteractionDetailApi(APIView):
 
     @extend_schema(responses=InteractionOutput)
     def get(self, request: Request, pk: int) -> Response:
-        return Response(InteractionOutput(get_interaction_for(_user(request), pk)).data)
+        return Response(InteractionOutput(get_interaction_for(api_user(request), pk)).data)
 
     @extend_schema(request=InteractionInput, responses=InteractionOutput)
     def patch(self, request: Request, pk: int) -> Response:
-        user = _user(request)
+        user = api_user(request)
         interaction = get_interaction_for(user, pk, action="change")
         data = InteractionInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
@@ -110,7 +105,7 @@ class InteractionDetailApi(APIView):
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
-        user = _user(request)
+        user = api_user(request)
         services.interaction_delete(actor=user, interaction=get_interaction_for(user, pk, action="change"))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -123,7 +118,7 @@ class PartyTimelineApi(APIView):
         responses=TimelineEntryOutput(many=True),
     )
     def get(self, request: Request, pk: int) -> Response:
-        user = _user(request)
+        user = api_user(request)
         party = get_party_for(user, pk)
         kind = request.query_params.get("kind", "")
         page = selectors.party_timeline(
@@ -167,7 +162,7 @@ class TaskListApi(generics.ListAPIView[Task]):
     pagination_class = TaskPagination
 
     def get_queryset(self) -> QuerySet[Task]:
-        user = _user(self.request)
+        user = api_user(self.request)
         params = self.request.query_params
         queryset = (
             (selectors.my_open_tasks(user) if params.get("mine") else tasks_visible_to(user))
@@ -182,7 +177,7 @@ class TaskListApi(generics.ListAPIView[Task]):
 
     @extend_schema(request=TaskInput, responses={201: TaskOutput})
     def post(self, request: Request) -> Response:
-        user = _user(request)
+        user = api_user(request)
         if not user.has_perm("activities.add_task"):
             raise PermissionDenied
         data = TaskInput(data=request.data)
@@ -198,11 +193,11 @@ class TaskListApi(generics.ListAPIView[Task]):
 class TaskDetailApi(APIView):
     @extend_schema(responses=TaskOutput)
     def get(self, request: Request, pk: int) -> Response:
-        return Response(TaskOutput(get_task_for(_user(request), pk)).data)
+        return Response(TaskOutput(get_task_for(api_user(request), pk)).data)
 
     @extend_schema(request=TaskInput, responses=TaskOutput)
     def patch(self, request: Request, pk: int) -> Response:
-        user = _user(request)
+        user = api_user(request)
         task = get_task_for(user, pk, action="change")
         data = TaskInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
@@ -217,7 +212,7 @@ class TaskDetailApi(APIView):
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
-        user = _user(request)
+        user = api_user(request)
         services.task_delete(actor=user, task=get_task_for(user, pk, action="change"))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -225,7 +220,7 @@ class TaskDetailApi(APIView):
 class TaskCompleteApi(APIView):
     @extend_schema(request=None, responses=TaskOutput)
     def post(self, request: Request, pk: int) -> Response:
-        user = _user(request)
+        user = api_user(request)
         task = services.task_complete(actor=user, task=get_task_for(user, pk, action="change"))
         return Response(TaskOutput(task).data)
 
@@ -237,8 +232,8 @@ class NotificationListApi(generics.ListAPIView[Notification]):
     pagination_class = None
 
     def get_queryset(self) -> QuerySet[Notification]:
-        return selectors.unread_notifications(_user(self.request))[:100]
+        return selectors.unread_notifications(api_user(self.request))[:100]
 
     @extend_schema(request=None, responses={200: {"type": "object", "properties": {"read": {"type": "integer"}}}})
     def post(self, request: Request) -> Response:
-        return Response({"read": services.notification_mark_read(actor=_user(request))})
+        return Response({"read": services.notification_mark_read(actor=api_user(request))})

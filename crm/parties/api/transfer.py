@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.accounts.models import User
+from crm.accounts.http import api_user
 from crm.parties.access import can_export_parties, can_import_parties, parties_visible_to
 from crm.parties.filters import PartyFilter
 from crm.parties.models import Party
@@ -28,11 +28,6 @@ from crm.parties.transfer import (
     table_sample,
 )
 from crm.parties.vcard import Version
-
-
-def _user(request: Request) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 class RowErrorOutput(serializers.Serializer[Any]):
@@ -94,7 +89,7 @@ class PartiesImportApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        user = _user(request)
+        user = api_user(request)
         if not can_import_parties(user):
             raise PermissionDenied
         data = self.Input(data=request.data)
@@ -129,7 +124,7 @@ class PartiesVcardImportApi(APIView):
         responses={200: ImportResultOutput, 403: OpenApiResponse(description="The user may not import clients.")},
     )
     def post(self, request: Request) -> Response:
-        user = _user(request)
+        user = api_user(request)
         if not can_import_parties(user):
             raise PermissionDenied
         data = self.Input(data=request.data)
@@ -152,7 +147,7 @@ class PartiesVcardExportApi(APIView):
         },
     )
     def get(self, request: Request) -> StreamingHttpResponse:
-        user = _user(request)
+        user = api_user(request)
         if not can_export_parties(user):
             raise PermissionDenied
         queryset: QuerySet[Party] = parties_visible_to(user).order_by("name", "pk")

@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm.accounts.http import api_user
 from crm.accounts.models import User
 from crm.core.api import CappedKeysetPagination
 from crm.core.pagination import keyset_page_merged
@@ -31,11 +32,6 @@ from crm.parties.models import Classifier, ClassifierNode, ContactPoint, CustomF
 from crm.parties.selectors import SORTABLE
 
 
-def _user(request: Request) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 class PartyPagination(CappedKeysetPagination):
     ordering = ("name", "pk")
     ordering_fields = tuple(SORTABLE)
@@ -49,11 +45,11 @@ class PartyListApi(generics.ListAPIView[Party]):
     pagination_class = PartyPagination
 
     def get_queryset(self) -> QuerySet[Party]:
-        return selectors.party_list_for(_user(self.request))
+        return selectors.party_list_for(api_user(self.request))
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Keyset pages merged over the visibility branches (see parties_visible_branches)."""
-        user = _user(request)
+        user = api_user(request)
         params = request.query_params
         ordering = ordering_from(params.get("ordering"))
         try:
@@ -80,7 +76,7 @@ class PartyListApi(generics.ListAPIView[Party]):
 
     @extend_schema(request=PartyInput, responses={201: PartyDetailOutput})
     def post(self, request: Request) -> Response:
-        user = _user(request)
+        user = api_user(request)
         if not user.has_perm("parties.add_party"):
             raise PermissionDenied
         data = PartyInput(data=request.data)
@@ -109,11 +105,11 @@ class PartyDetailApi(APIView):
 
     @extend_schema(responses=PartyDetailOutput)
     def get(self, request: Request, pk: int) -> Response:
-        return Response(PartyDetailOutput(selectors.party_detail_for(get_party_for(_user(request), pk))).data)
+        return Response(PartyDetailOutput(selectors.party_detail_for(get_party_for(api_user(request), pk))).data)
 
     @extend_schema(request=PartyInput, responses=PartyDetailOutput)
     def patch(self, request: Request, pk: int) -> Response:
-        user = _user(request)
+        user = api_user(request)
         party = get_party_for(user, pk, action="change")
         data = PartyInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
@@ -130,7 +126,7 @@ class PartyDetailApi(APIView):
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
-        user = _user(request)
+        user = api_user(request)
         services.party_delete(actor=user, party=get_party_for(user, pk, action="change"))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -140,14 +136,14 @@ class PartySearchApi(APIView):
 
     @extend_schema(parameters=[OpenApiParameter("q", str)], responses=PartyListOutput(many=True))
     def get(self, request: Request) -> Response:
-        found = selectors.party_search(_user(request), request.query_params.get("q", ""))
+        found = selectors.party_search(api_user(request), request.query_params.get("q", ""))
         return Response(PartyListOutput(found, many=True).data)
 
 
 class ContactPointCreateApi(APIView):
     @extend_schema(request=ContactPointInput, responses={201: ContactPointOutput})
     def post(self, request: Request, pk: int) -> Response:
-        user = _user(request)
+        user = api_user(request)
         party = get_party_for(user, pk, action="change")
         data = ContactPointInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -158,7 +154,7 @@ class ContactPointCreateApi(APIView):
 class ContactPointDetailApi(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
-        user = _user(request)
+        user = api_user(request)
         point = get_object_or_404(ContactPoint, pk=pk)
         get_party_for(user, point.party_id, action="change")
         services.contact_point_remove(actor=user, point=point)
@@ -171,7 +167,7 @@ class ClassificationApi(APIView):
 
     @extend_schema(request=Input, responses=PartyDetailOutput)
     def put(self, request: Request, pk: int) -> Response:
-        user = _user(request)
+        user = api_user(request)
         party = get_party_for(user, pk, action="change")
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
@@ -188,7 +184,7 @@ class PartyReassignApi(APIView):
 
     @extend_schema(request=Input, responses={200: {"type": "object", "properties": {"moved": {"type": "integer"}}}})
     def post(self, request: Request) -> Response:
-        user = _user(request)
+        user = api_user(request)
         if not can_reassign_parties(user):
             raise PermissionDenied
         data = self.Input(data=request.data)
@@ -206,7 +202,7 @@ class PartyMergeApi(APIView):
 
     @extend_schema(request=Input, responses=PartyDetailOutput)
     def post(self, request: Request, pk: int) -> Response:
-        user = _user(request)
+        user = api_user(request)
         if not user.has_perm("parties.merge_parties"):
             raise PermissionDenied
         keep = get_party_for(user, pk, action="change")
@@ -227,7 +223,7 @@ class DuplicatesApi(APIView):
     def get(self, request: Request) -> Response:
         params = request.query_params
         found = selectors.possible_duplicates(
-            _user(request), inn=params.get("inn", ""), phones=[params.get("phone", "")],
+            api_user(request), inn=params.get("inn", ""), phones=[params.get("phone", "")],
             emails=[params.get("email", "")], name=params.get("name", ""),
         )  # fmt: skip
         return Response(PartyListOutput(found, many=True).data)
