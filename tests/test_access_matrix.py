@@ -163,6 +163,7 @@ CASES = [
         "activities:interaction-delete", "post", (302, 404, 403, 404, 302, 403, 403, 302), lambda w: [w.interaction.pk]
     ),
     Case("activities:task-list", "get", everyone(200)),
+    Case("activities:task-export", "get", everyone(200), lambda w: ["xlsx"]),
     Case("activities:task-create", "get", only(200, *set(PERSONAS) - {"marketer"})),
     Case(
         "activities:task-create",

@@ -9,7 +9,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from crm.accounts.models import User
-from crm.activities.access import interactions_of_party, tasks_of_party
+from crm.activities.access import interactions_of_party, tasks_of_party, tasks_visible_to
 from crm.activities.choices import TaskStatus
 from crm.activities.models import ActivityEvent, Interaction, Notification, Task
 from crm.parties.models import Party, PartyEvent
@@ -75,6 +75,13 @@ def party_timeline(
     entries.sort(key=lambda e: e.at, reverse=True)
     page = entries[:limit]
     return TimelinePage(entries=page, next_before=page[-1].at if len(entries) > limit else None)
+
+
+def task_list_for(user: User, status: str) -> QuerySet[Task]:
+    """The task list's rows: the user's own open tasks, or every visible task in another status."""
+    if status == TaskStatus.OPEN:
+        return my_open_tasks(user)
+    return tasks_visible_to(user).filter(status=status).select_related("party", "interaction_type")
 
 
 def _day_bounds(now: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:

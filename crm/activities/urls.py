@@ -13,6 +13,7 @@ urlpatterns = [
     path("interactions/<int:pk>/delete/", views.interaction_delete_view, name="interaction-delete"),
     path("tasks/", views.task_list_view, name="task-list"),
     path("tasks/new/", views.task_create_view, name="task-create"),
+    path("tasks/export/<str:fmt>/", views.task_export_view, name="task-export"),
     path("tasks/<int:pk>/", views.task_detail_view, name="task-detail"),
     path("tasks/<int:pk>/done/", views.task_complete_view, name="task-complete"),
     path("tasks/<int:pk>/delete/", views.task_delete_view, name="task-delete"),

@@ -233,3 +233,21 @@ def test_bell_shows_the_unread_count(client: Client, manager: User) -> None:
     assert '<span class="badge bg-red text-white badge-pill" id="bell-count">2</span>' in response.content.decode()
     response = client.post(reverse("activities:notifications-read"))
     assert response.context["count"] == 0
+
+
+def test_task_list_exports_the_users_open_tasks_to_xlsx(
+    client: Client, manager: User, colleague: User, party: Party
+) -> None:
+    due = timezone.now() + datetime.timedelta(days=1)
+    services.task_create(actor=manager, title="=Позвонить", due_at=due, party=party)
+    services.task_create(actor=colleague, title="Чужая", due_at=due)
+    done = services.task_create(actor=manager, title="Сделано", due_at=due)
+    services.task_complete(actor=manager, task=done)
+    client.force_login(manager)
+
+    response = client.get(reverse("activities:task-export", args=["xlsx"]), {"status": "open"})
+
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active  # type: ignore[attr-defined]
+    rows = [row[:2] + row[4:6] for row in sheet.iter_rows(values_only=True)]
+    assert rows[1:] == [("=Позвонить", "задача", party.name, "Иван Петров")]  # the user's language: Russian
+    assert sheet.cell(row=2, column=1).data_type == "s"  # a formula-looking title stays text
