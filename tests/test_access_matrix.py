@@ -159,6 +159,22 @@ CASES = [
     ),  # fmt: skip
     Case("activities:party-timeline", "get", SEE, PARTY),
     Case("activities:party-report", "get", SEE, PARTY),
+    Case("activities:interaction-update", "get", change(200), lambda w: [w.interaction.pk]),
+    Case(
+        "activities:interaction-update",
+        "post",
+        change(302),
+        lambda w: [w.interaction.pk],
+        lambda w: {
+            "type": w.interaction.type_id,
+            "direction": "in",
+            "occurred_at": _local(-datetime.timedelta(hours=1)),
+            "duration_minutes": "5",
+            "subject": "Исправлено",
+            "result": "",
+            "version": "1",
+        },
+    ),  # fmt: skip
     Case(
         "activities:interaction-delete", "post", (302, 404, 403, 404, 302, 403, 403, 302), lambda w: [w.interaction.pk]
     ),

@@ -82,6 +82,20 @@ class InteractionForm(StyledFormMixin, forms.Form):
         }
 
 
+class InteractionEditForm(InteractionForm):
+    """Correct a logged interaction; every changed field goes to the client's history."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("participants", "next_due_at", "next_type", "next_title", "next_remind_minutes"):
+            del self.fields[name]
+
+    def changes(self) -> dict[str, Any]:
+        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+
+
 class TaskForm(StyledFormMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=TaskKind.choices, initial=TaskKind.TASK)
     title = forms.CharField(label=_("Title"), max_length=300)

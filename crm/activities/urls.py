@@ -10,6 +10,7 @@ urlpatterns = [
     path("clients/<int:pk>/log/", views.interaction_create_view, name="interaction-create"),
     path("clients/<int:pk>/history/", views.party_timeline_view, name="party-timeline"),
     path("clients/<int:pk>/report/", views.party_report_view, name="party-report"),
+    path("interactions/<int:pk>/edit/", views.interaction_update_view, name="interaction-update"),
     path("interactions/<int:pk>/delete/", views.interaction_delete_view, name="interaction-delete"),
     path("tasks/", views.task_list_view, name="task-list"),
     path("tasks/new/", views.task_create_view, name="task-create"),

@@ -24,7 +24,7 @@ from crm.activities.access import (
     get_task_for,
 )
 from crm.activities.choices import SHIPPED_TYPES, TaskStatus
-from crm.activities.forms import InteractionForm, PeriodForm, TaskForm
+from crm.activities.forms import InteractionEditForm, InteractionForm, PeriodForm, TaskForm
 from crm.activities.models import InteractionType
 from crm.core.exports import Cell, export_response
 from crm.core.pagination import keyset_page
@@ -124,6 +124,33 @@ def party_timeline_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             "standalone": not is_htmx_fragment(request),
         },
     )
+
+
+@login_required
+def interaction_update_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Correct a logged interaction (its author, or who may change any); a stale version is refused."""
+    interaction = get_interaction_for(request.user, pk, action="change")
+    initial = {
+        "type": interaction.type, "direction": interaction.direction, "duration_minutes": interaction.duration_minutes,
+        "occurred_at": timezone.localtime(interaction.occurred_at).replace(second=0, microsecond=0),
+        "subject": interaction.subject, "result": interaction.result, "contact_person": interaction.contact_person,
+        "version": interaction.version,
+    }  # fmt: skip
+    form = InteractionEditForm(request.POST or None, initial=initial, party=interaction.party)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.interaction_update(
+                actor=request.user,
+                interaction=interaction,
+                data=form.changes(),
+                expected_version=form.cleaned_data.get("version"),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("parties:detail", pk=interaction.party_id)
+    return render(request, "activities/interaction_edit.html", {"form": form, "interaction": interaction})
 
 
 @login_required

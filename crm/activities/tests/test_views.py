@@ -251,3 +251,31 @@ def test_task_list_exports_the_users_open_tasks_to_xlsx(
     rows = [row[:2] + row[4:6] for row in sheet.iter_rows(values_only=True)]
     assert rows[1:] == [("=Позвонить", "задача", party.name, "Иван Петров")]  # the user's language: Russian
     assert sheet.cell(row=2, column=1).data_type == "s"  # a formula-looking title stays text
+
+
+def test_editing_an_interaction_records_the_change_and_refuses_a_stale_version(
+    client: Client, manager: User, party: Party
+) -> None:
+    call = InteractionType.objects.get(code="call")
+    when = timezone.localtime().replace(second=0, microsecond=0) - datetime.timedelta(hours=1)
+    interaction = services.interaction_log(
+        actor=manager, party=party, type=call, subject="Звонок", duration_minutes=3, occurred_at=when
+    )
+    client.force_login(manager)
+    url = reverse("activities:interaction-update", args=[interaction.pk])
+    form = {
+        "type": call.pk, "direction": "out", "occurred_at": when.strftime("%Y-%m-%dT%H:%M"),
+        "duration_minutes": "7", "subject": "Звонок по счёту", "result": "", "version": "1",
+    }  # fmt: skip
+
+    saved = client.post(url, form)
+    stale = client.post(url, {**form, "subject": "Чужая правка"})
+
+    interaction.refresh_from_db()
+    assert (saved.status_code, stale.status_code) == (302, 200)
+    assert (interaction.subject, interaction.duration_minutes, interaction.version) == ("Звонок по счёту", 7, 2)
+    event = interaction.events.get(kind="changed")
+    assert [(c["field"], c["old"], c["new"]) for c in event.data["changes"]] == [
+        ("duration_minutes", 3, 7), ("subject", "Звонок", "Звонок по счёту"),
+    ]  # fmt: skip
+    assert "Кто-то другой изменил эту запись" in stale.content.decode()  # the user's language: Russian
