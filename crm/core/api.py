@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -56,3 +57,10 @@ class CappedKeysetPagination(KeysetPagination):
             **result["properties"],
         }
         return result
+
+
+def required_version(value: object) -> int:
+    """The record version a PATCH must carry (optimistic locking); a missing one is a 400 on `version`."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise exceptions.ValidationError({"version": [_("Send the version you read, so edits are not lost.")]})
+    return value

@@ -30,7 +30,7 @@ from crm.activities.api.serializers import (
     TimelineEntryOutput,
 )
 from crm.activities.models import Interaction, Notification, Task
-from crm.core.api import CappedKeysetPagination
+from crm.core.api import CappedKeysetPagination, required_version
 from crm.parties.access import get_party_for
 from crm.parties.models import Party
 from crm.parties.selectors import contact_person_candidates
@@ -95,9 +95,7 @@ class InteractionDetailApi(APIView):
         values = dict(data.validated_data)
         for ignored in ("party", "next_step"):
             values.pop(ignored, None)
-        version = request.data.get("version") if hasattr(request.data, "get") else None
-        if not isinstance(version, int):
-            raise serializers.ValidationError({"version": [_("Send the version you read, so edits are not lost.")]})
+        version = required_version(request.data.get("version") if hasattr(request.data, "get") else None)
         if "contact_person" in values:
             values["contact_person"] = _contact_person(interaction.party, values["contact_person"])
         services.interaction_update(actor=user, interaction=interaction, data=values, expected_version=version)
@@ -203,9 +201,7 @@ class TaskDetailApi(APIView):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         values.pop("party", None)
-        if "version" not in values:
-            raise serializers.ValidationError({"version": [_("Send the version you read, so edits are not lost.")]})
-        version = values.pop("version")
+        version = required_version(values.pop("version", None))
         assignees = values.pop("assignees", None)
         services.task_update(actor=user, task=task, data=values, expected_version=version, assignees=assignees)
         return Response(TaskOutput(task).data)

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from crm.accounts.http import api_user
 from crm.accounts.models import User
-from crm.core.api import CappedKeysetPagination
+from crm.core.api import CappedKeysetPagination, required_version
 from crm.core.pagination import keyset_page_merged
 from crm.parties import selectors, services
 from crm.parties.access import can_reassign_parties, get_party_for
@@ -116,9 +116,7 @@ class PartyDetailApi(APIView):
         values = dict(data.validated_data)
         values.pop("contact_points", None)
         values.pop("responsible", None)
-        version = values.pop("version", None)
-        if version is None:
-            raise serializers.ValidationError({"version": [_("Send the version you read, so edits are not lost.")]})
+        version = required_version(values.pop("version", None))
         services.party_update(
             actor=user, party=party, data=values, expected_version=version, custom_data=values.pop("custom_data", None)
         )
