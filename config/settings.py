@@ -34,7 +34,9 @@ INSTALLED_APPS = [
     "crm.core",
     "crm.accounts",
     "crm.parties",
+    "crm.catalog",
     "crm.activities",
+    "crm.sales",
 ]
 
 MIDDLEWARE = [

@@ -7,11 +7,15 @@ from crm.activities.views import manifest_view, service_worker_view
 api_patterns = [
     path("", include("crm.parties.api.urls")),
     path("", include("crm.activities.api.urls")),
+    path("", include("crm.catalog.api.urls")),
+    path("", include("crm.sales.api.urls")),
 ]
 
 urlpatterns = [
     path("", include("crm.activities.urls")),
     path("clients/", include("crm.parties.urls")),
+    path("catalog/", include("crm.catalog.urls")),
+    path("sales/", include("crm.sales.urls")),
     path("accounts/", include("crm.accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_patterns, "api"))),

@@ -1,22 +1,22 @@
-"""Who may do what: every URL of the project x method x persona, on a client owned by `manager` (style guide 6, 10).
+"""Who may do what on clients, activities and accounts: URL x method x persona (style guide 6, 10).
 
 Columns: the owner (`manager`), a colleague of the same team who does not own the client, the team's
 lead, a manager of another team, the head of sales, a marketer, a call-centre operator, an administrator.
-A client one may not see answers 404 (hidden and missing look alike); one seen but not changeable
-answers 403; a refusal changes nothing. A URL pattern without a row here fails the suite.
+Other areas keep their rows in `tests/test_access_<area>.py`; a URL pattern without a row in any of
+them fails the suite (see `tests/access.py`).
 """
 
 import datetime
-import json
+import importlib
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import transaction
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from crm.accounts.models import User
@@ -40,8 +40,16 @@ from crm.parties.tests.factories import (
     PartyFactory,
     inn_for,
 )
-
-PERSONAS = ("manager", "colleague", "team_lead", "outsider", "head_of_sales", "marketer", "operator", "administrator")
+from tests.access import (
+    PERSONAS,
+    Case,
+    anonymous_status,
+    check_access,
+    everyone,
+    only,
+    project_url_names,
+    send_request,
+)
 
 
 @dataclass
@@ -90,29 +98,7 @@ def _local(delta: datetime.timedelta = datetime.timedelta()) -> str:
     return (timezone.localtime() + delta).strftime("%Y-%m-%dT%H:%M")
 
 
-Data = dict[str, Any] | Callable[[World], dict[str, Any]]
-
-
-@dataclass
-class Case:
-    name: str
-    method: str
-    expect: tuple[int, ...]  # in the order of PERSONAS
-    args: Callable[[World], list[Any]] = field(default=lambda w: [])
-    data: Data = field(default_factory=dict)
-    json: bool = False
-
-    @property
-    def id(self) -> str:
-        return f"{self.name}-{self.method}"
-
-
-def everyone(status: int) -> tuple[int, ...]:
-    return (status,) * len(PERSONAS)
-
-
-def only(status: int, *personas: str, others: int = 403) -> tuple[int, ...]:
-    return tuple(status if p in personas else others for p in PERSONAS)
+WorldCase = Case["World"]
 
 
 PARTY: Callable[[World], list[Any]] = lambda w: [w.party.pk]  # noqa: E731
@@ -133,7 +119,7 @@ def _party_form(w: World) -> dict[str, Any]:
     return {**PARTY_FORM, "inn": w.party.inn, "kpp": w.party.kpp}
 
 
-CASES = [
+CASES: list[WorldCase] = [
     # accounts
     Case("accounts:login", "get", everyone(302)),
     Case("accounts:logout", "post", everyone(302)),
@@ -364,34 +350,27 @@ CASES = [
     Case("service-worker", "get", everyone(200)),
 ]
 
-SKIPPED_PREFIXES = ("admin/", "static/", "media/")
-REFUSALS = (400, 403, 404, 405)
 
-
-def _walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str]]:
-    for entry in patterns:
-        route = prefix + str(entry.pattern)
-        if isinstance(entry, URLResolver):
-            if route.startswith(SKIPPED_PREFIXES):
-                continue
-            inner = ":".join(filter(None, [namespace, entry.namespace or ""]))
-            yield from _walk(entry.url_patterns, route, inner)
-        elif isinstance(entry, URLPattern):
-            yield route, ":".join(filter(None, [namespace, entry.name or route]))
-
-
-def project_url_names() -> dict[str, str]:
-    return {name: route for route, name in _walk(get_resolver().url_patterns)}
+def all_case_names() -> set[str]:
+    """The URL names that have rows here or in any other `tests/test_access_<area>.py`."""
+    names = {c.name for c in CASES}
+    for path in sorted(Path(__file__).parent.glob("test_access_*.py")):
+        if path.stem != "test_access_matrix":
+            names |= {c.name for c in importlib.import_module(f"tests.{path.stem}").CASES}
+    return names
 
 
 def test_every_url_pattern_has_rows_in_the_matrix() -> None:
     """A new URL must come with its access expectations here."""
-    missing = {name: route for name, route in project_url_names().items() if name not in {c.name for c in CASES}}
-    assert missing == {}, "add these URL patterns to CASES in tests/test_access_matrix.py"
+    covered = all_case_names()
+    missing = {name: route for name, route in project_url_names().items() if name not in covered}
+    assert missing == {}, (
+        "add these URL patterns to CASES in tests/test_access_matrix.py or tests/test_access_<area>.py"
+    )
 
 
 def test_the_matrix_has_no_stale_rows() -> None:
-    assert {c.name for c in CASES} - set(project_url_names()) == set()
+    assert all_case_names() - set(project_url_names()) == set()
 
 
 def _snapshot(world: World) -> dict[str, Any]:
@@ -412,54 +391,17 @@ def _snapshot(world: World) -> dict[str, Any]:
     return {"counts": {m.__name__: m._default_manager.count() for m in counted}, **rows}
 
 
-def _request(client: Client, case: Case, world: World) -> int:
-    url = reverse(case.name, args=case.args(world))
-    data = case.data(world) if callable(case.data) else case.data
-    send = getattr(client, case.method)
-    if case.json:
-        response = send(url, json.dumps(data), content_type="application/json")
-    elif case.method in ("get", "post"):
-        response = send(url, data)
-    else:
-        response = send(url)
-    status: int = response.status_code
-    return status
-
-
-class _Rollback(Exception):
-    """Undo one persona's request, so every persona meets the same world."""
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_access(request: pytest.FixtureRequest, world: World, case: Case) -> None:
-    users = {persona: request.getfixturevalue(persona) for persona in PERSONAS}
-    problems = []
-    for persona, expected in zip(PERSONAS, case.expect, strict=True):
-        client = Client()
-        before = _snapshot(world)
-        try:
-            with transaction.atomic():
-                client.force_login(users[persona])
-                status = _request(client, case, world)
-                after = _snapshot(world)
-                raise _Rollback
-        except _Rollback:
-            pass
-        if status != expected:
-            problems.append(f"{persona}: {status}, expected {expected}")
-        elif status in REFUSALS and after != before:
-            problems.append(f"{persona}: refused with {status} but changed data")
-    assert problems == [], f"{case.method.upper()} {case.name}"
+def test_access(request: pytest.FixtureRequest, world: World, case: WorldCase) -> None:
+    check_access(request, case, world, _snapshot)
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("case", [c for c in CASES if c.method == "get"], ids=lambda c: c.id)
-def test_anonymous_visitors_are_sent_to_sign_in(client: Client, world: World, case: Case) -> None:
-    status = _request(client, case, world)
+def test_anonymous_visitors_are_sent_to_sign_in(client: Client, world: World, case: WorldCase) -> None:
     public = {"accounts:login": 200, "manifest": 200, "service-worker": 200, "api-schema": 200, "api-docs": 200}
-    expected = public.get(case.name, 403 if case.name.startswith("api:") else 302)
-    assert status == expected
+    assert send_request(client, case, world) == anonymous_status(case, public)
 
 
 def test_notifications_stay_private(client: Client, manager: User, outsider: User) -> None:

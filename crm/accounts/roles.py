@@ -25,10 +25,13 @@ _WORK = [
     "parties.change_party",
     "activities.add_interaction",
     "activities.add_task",
+    "sales.add_deal",
+    "sales.add_lead",
 ]
 _SEE_ALL = [
     "parties.view_all_parties",
     "activities.view_all_activities",
+    "sales.view_all_deals",
 ]
 _MANAGE_ALL = [
     "parties.change_any_party",
@@ -38,12 +41,16 @@ _MANAGE_ALL = [
     "parties.merge_parties",
     "activities.change_any_activity",
     "activities.view_time_report",
+    "sales.change_any_deal",
+    "sales.distribute_leads",
+    "catalog.manage_catalog",
 ]
 _CONFIGURE = [
     "parties.manage_classifiers",
     "parties.manage_custom_fields",
     "parties.restore_party",
     "activities.manage_interaction_types",
+    "sales.manage_pipelines",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -52,7 +59,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     TEAM_LEAD: [*_WORK, "parties.export_parties", "activities.view_time_report"],
     SALES_MANAGER: [*_WORK, "parties.export_parties"],
     MARKETER: [*_SEE_ALL, "parties.export_parties"],
-    OPERATOR: ["parties.add_party", "parties.view_all_parties", "activities.add_interaction", "activities.add_task"],
+    OPERATOR: [
+        "parties.add_party",
+        "parties.view_all_parties",
+        "activities.add_interaction",
+        "activities.add_task",
+        "sales.add_lead",
+    ],
 }
 
 
