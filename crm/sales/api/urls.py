@@ -1,3 +1,3 @@
-from django.urls import URLPattern
+from crm.sales.api import urls_deals, urls_leads, urls_reports
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [*urls_deals.urlpatterns, *urls_leads.urlpatterns, *urls_reports.urlpatterns]
