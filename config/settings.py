@@ -37,6 +37,9 @@ INSTALLED_APPS = [
     "crm.catalog",
     "crm.activities",
     "crm.sales",
+    "crm.documents",
+    "crm.files",
+    "crm.playbooks",
 ]
 
 MIDDLEWARE = [

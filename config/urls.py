@@ -9,6 +9,9 @@ api_patterns = [
     path("", include("crm.activities.api.urls")),
     path("", include("crm.catalog.api.urls")),
     path("", include("crm.sales.api.urls")),
+    path("", include("crm.documents.api.urls")),
+    path("", include("crm.files.api.urls")),
+    path("", include("crm.playbooks.api.urls")),
 ]
 
 urlpatterns = [
@@ -16,6 +19,9 @@ urlpatterns = [
     path("clients/", include("crm.parties.urls")),
     path("catalog/", include("crm.catalog.urls")),
     path("sales/", include("crm.sales.urls")),
+    path("documents/", include("crm.documents.urls")),
+    path("files/", include("crm.files.urls")),
+    path("scripts/", include("crm.playbooks.urls")),
     path("accounts/", include("crm.accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_patterns, "api"))),

@@ -49,3 +49,14 @@ class LeadRuleKind(models.TextChoices):
     INDUSTRY = "industry", _("industry")
     ROUND_ROBIN = "round_robin", _("round robin")
     LOAD = "load", _("least loaded")
+
+
+class DocumentKind(models.TextChoices):
+    """The kinds of generated documents; stage requirements and the documents app share these codes."""
+
+    PROPOSAL = "proposal", _("commercial proposal")
+    CONTRACT = "contract", _("supply contract")
+    SPECIFICATION = "specification", _("specification")
+    PRICE_PROTOCOL = "price_protocol", _("price agreement protocol")
+    INVOICE = "invoice", _("invoice for payment")
+    OTHER = "other", _("other document")

@@ -87,7 +87,9 @@ class StageRequirement(models.Model):
         related_name="+",
         verbose_name=_("interaction type"),
     )
-    document_kind = models.CharField(_("document kind"), max_length=32, blank=True)
+    document_kind = models.CharField(
+        _("document kind"), max_length=32, choices=choices.DocumentKind.choices, blank=True
+    )
     field = models.CharField(_("field"), max_length=32, choices=choices.RequiredField.choices, blank=True)
     label = models.CharField(_("caption"), max_length=200, help_text=_("What users read, e.g. “demonstration held”."))
 
