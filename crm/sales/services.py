@@ -331,9 +331,14 @@ def _check_discount(actor: User, discount: Decimal) -> None:
         raise ValidationError(
             {
                 "discount_percent": _("The discount %(discount)s%% is above your limit of %(limit)s%%.")
-                % {"discount": discount.normalize(), "limit": limit.normalize()}
+                % {"discount": _percent(discount), "limit": _percent(limit)}
             }
         )
+
+
+def _percent(value: Decimal) -> str:
+    """10.00 -> "10", 12.50 -> "12.5" (no exponent: Decimal("1E+1") reads badly)."""
+    return format(value.normalize(), "f")
 
 
 def _discounted(list_price: Decimal, discount: Decimal) -> Decimal:
