@@ -6,10 +6,12 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.catalog import choices
 from crm.core.models import BusinessRecord, TimeStampedModel
+from crm.parties.choices import Relationship
 
 
 class Currency(models.Model):
@@ -177,3 +179,40 @@ class PriceRule(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"#{self.position} {self.price_list}"
+
+    @property
+    def relationship_label(self) -> str:
+        """The relationship's display name ("" when the rule does not ask for one)."""
+        if self.relationship in Relationship.values:
+            return str(Relationship(self.relationship).label)
+        return self.relationship
+
+
+class CatalogEvent(models.Model):
+    """One line of the catalog's history (a product, group, price list, rule, currency or rate changed)."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("created")
+        CHANGED = "changed", _("changed")
+        DELETED = "deleted", _("moved to the trash")
+        RESTORED = "restored", _("restored")
+        MOVED = "moved", _("moved")
+        PRICE_SET = "price_set", _("price set")
+        PRICE_REMOVED = "price_removed", _("price removed")
+        RULES_REORDERED = "rules_reordered", _("rules reordered")
+        RATES_IMPORTED = "rates_imported", _("rates imported")
+
+    entity = models.CharField(max_length=32)
+    entity_id = models.CharField(max_length=32)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("catalog event")
+        verbose_name_plural = _("catalog events")
+        indexes = [models.Index(fields=["entity", "entity_id", "at"], name="catalog_event_entity")]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.entity_id} {self.kind}"

@@ -11,10 +11,14 @@ from datetime import date
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crm.catalog.models import PriceList, PriceListItem, PriceRule, Product
-from crm.parties.choices import Relationship
 from crm.parties.models import Party, PartyClassification
+
+NO_PRICE_EXPLANATION = gettext_lazy(
+    "No rule fits this client with a price list that is valid on the date and has this product."
+)
 
 
 @dataclass(frozen=True)
@@ -80,8 +84,7 @@ def describe_rule(rule: PriceRule) -> str:
     if rule.node is not None:
         parts.append(_("client in «%(node)s»") % {"node": rule.node.name})
     if rule.relationship:
-        label = Relationship(rule.relationship).label if rule.relationship in Relationship.values else rule.relationship
-        parts.append(_("relationship: %(relationship)s") % {"relationship": label})
+        parts.append(_("relationship: %(relationship)s") % {"relationship": rule.relationship_label})
     if not parts:
         return _("any client")
     return ", ".join(parts)
