@@ -6,13 +6,25 @@ from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from crm.accounts.models import User
 from crm.activities.models import Interaction
 from crm.catalog.money import round_money, vat_split
 from crm.parties.models import Classifier, ClassifierNode, Party
 from crm.sales.access import deals_visible_to
-from crm.sales.models import Deal, DealEvent, DealInteraction, DealLine, DealStageChange, Pipeline, Stage
+from crm.sales.choices import RequiredField, RequirementKind
+from crm.sales.models import (
+    Deal,
+    DealEvent,
+    DealInteraction,
+    DealLine,
+    DealStageChange,
+    Pipeline,
+    Stage,
+    StageRequirement,
+)
 
 # The classifier the shipped migration creates; its nodes are the reasons a deal is lost.
 LOST_REASONS_CLASSIFIER = "Причины проигрыша"
@@ -70,6 +82,30 @@ def deal_totals(deal: Deal, lines: list[DealLine] | None = None) -> DealTotals:
                       currency=deal.currency_id)  # fmt: skip
 
 
+def requirement_met(deal: Deal, requirement: StageRequirement) -> bool:
+    """Whether the deal's history holds what the requirement asks for."""
+    if requirement.kind == RequirementKind.INTERACTION:
+        return DealInteraction.objects.filter(
+            deal=deal, interaction__type_id=requirement.interaction_type_id, interaction__is_deleted=False
+        ).exists()
+    if requirement.kind == RequirementKind.DOCUMENT:
+        return DealEvent.objects.filter(
+            deal=deal, kind=DealEvent.Kind.DOCUMENT_GENERATED, data__kind=requirement.document_kind
+        ).exists()
+    if requirement.field == RequiredField.CONTACT:
+        return deal.contact_id is not None
+    if requirement.field == RequiredField.LINES:
+        return deal.lines.exists()
+    if requirement.field == RequiredField.EXPECTED_CLOSE:
+        return deal.expected_close_date is not None
+    return deal.amount > 0
+
+
+def current_requirements(deal: Deal) -> list[tuple[StageRequirement, bool]]:
+    """What the current stage asks for before the deal moves on, and whether each is done."""
+    return [(r, requirement_met(deal, r)) for r in deal.stage.requirements.select_related("interaction_type")]
+
+
 def deal_list_for(user: User) -> QuerySet[Deal]:
     """The deals a list, export or API page shows, with what a row needs in the same query."""
     return deals_visible_to(user).select_related("party", "owner", "stage", "pipeline")
@@ -98,6 +134,18 @@ class StageTime:
     stage: Stage
     duration: datetime.timedelta
     is_current: bool
+
+    @property
+    def text(self) -> str:
+        """ "3 days 17 h 30 min": days in words (Russian has three plural forms), hours and minutes short."""
+        minutes = int(self.duration.total_seconds() // 60)
+        days, rest = divmod(minutes, 24 * 60)
+        hours, minutes = divmod(rest, 60)
+        parts = [ngettext("%(count)d day", "%(count)d days", days) % {"count": days}] if days else []
+        if hours or days:
+            parts.append(_("%(count)d h") % {"count": hours})
+        parts.append(_("%(count)d min") % {"count": minutes})
+        return " ".join(parts)
 
 
 def deal_time_in_stages(deal: Deal, *, now: datetime.datetime | None = None) -> list[StageTime]:

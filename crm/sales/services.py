@@ -33,7 +33,7 @@ from crm.sales.models import (
     Stage,
     StageRequirement,
 )
-from crm.sales.selectors import deal_totals
+from crm.sales.selectors import deal_totals, requirement_met
 
 # The fields deal_update changes; stage, lines and owner have their own services.
 DEAL_FIELDS = (
@@ -203,24 +203,6 @@ def _stage_key(stage: Stage) -> tuple[int, int]:
     return (stage.position, stage.pk)
 
 
-def _requirement_met(deal: Deal, requirement: StageRequirement) -> bool:
-    if requirement.kind == RequirementKind.INTERACTION:
-        return DealInteraction.objects.filter(
-            deal=deal, interaction__type_id=requirement.interaction_type_id, interaction__is_deleted=False
-        ).exists()
-    if requirement.kind == RequirementKind.DOCUMENT:
-        return DealEvent.objects.filter(
-            deal=deal, kind=DealEvent.Kind.DOCUMENT_GENERATED, data__kind=requirement.document_kind
-        ).exists()
-    if requirement.field == RequiredField.CONTACT:
-        return deal.contact_id is not None
-    if requirement.field == RequiredField.LINES:
-        return deal.lines.exists()
-    if requirement.field == RequiredField.EXPECTED_CLOSE:
-        return deal.expected_close_date is not None
-    return deal.amount > 0
-
-
 def deal_missing_requirements(deal: Deal, to_stage: Stage) -> list[StageRequirement]:
     """What the deal's history still lacks to move to `to_stage`.
 
@@ -245,7 +227,7 @@ def deal_missing_requirements(deal: Deal, to_stage: Stage) -> list[StageRequirem
         .select_related("stage")
         .order_by("stage__position", "stage_id", "pk")
     )
-    return [r for r in requirements if not _requirement_met(deal, r)]
+    return [r for r in requirements if not requirement_met(deal, r)]
 
 
 def requirement_message(requirement: StageRequirement) -> str:
