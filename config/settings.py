@@ -117,6 +117,28 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# --- Files and sales materials (crm.files) ---------------------------------------------------------------
+# Uploads go through Django's default storage: var/media by default, an S3-compatible bucket when
+# CRM_S3_BUCKET is set. Downloads are always streamed by a view that checks access, never served from /media/.
+CRM_FILE_MAX_MB = env_int("CRM_FILE_MAX_MB", 25)
+# Extensions accepted for upload; the content must also look like its extension (crm/files/validation.py).
+_FILE_TYPES = "pdf doc docx xls xlsx ppt pptx odt ods odp rtf txt csv jpg jpeg png gif webp heic tif tiff zip"
+CRM_FILE_TYPES = [ext.lower().lstrip(".") for ext in env_list("CRM_FILE_TYPES", _FILE_TYPES.split())]
+CRM_S3_BUCKET = env_str("CRM_S3_BUCKET", "")
+if CRM_S3_BUCKET:
+    # django-storages reads its AWS_* settings; objects stay private (no ACL, signed URLs only) and are never
+    # overwritten: every download is streamed by a view that checks access first.
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
+    AWS_STORAGE_BUCKET_NAME = CRM_S3_BUCKET
+    AWS_S3_ENDPOINT_URL = env_str("CRM_S3_ENDPOINT_URL", "") or None
+    AWS_S3_ACCESS_KEY_ID = env_str("CRM_S3_ACCESS_KEY", "") or None
+    AWS_S3_SECRET_ACCESS_KEY = env_str("CRM_S3_SECRET_KEY", "") or None
+    AWS_S3_REGION_NAME = env_str("CRM_S3_REGION", "") or None
+    AWS_DEFAULT_ACL = None
+    AWS_QUERYSTRING_AUTH = True
+    AWS_S3_FILE_OVERWRITE = False
+# --- end of files settings ----------------------------------------------------------------------------------
+
 # E-mail: SMTP when CRM_EMAIL_HOST is set, otherwise .eml files under var/mail/.
 EMAIL_HOST = env_str("CRM_EMAIL_HOST", "")
 if EMAIL_HOST:
