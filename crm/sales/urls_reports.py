@@ -1,3 +1,7 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from crm.sales import views_reports
+
+urlpatterns = [
+    path("reports/", views_reports.report_summary_view, name="report-summary"),
+]

@@ -1,3 +1,7 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from crm.sales.api import reports
+
+urlpatterns = [
+    path("sales/reports/summary/", reports.SalesReportSummaryApi.as_view(), name="sales-report-summary"),
+]
