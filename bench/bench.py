@@ -43,10 +43,17 @@ API_PARTIES = "/api/v1/parties/"
 API_PARTY = "/api/v1/parties/{id}/"
 API_TIMELINE = "/api/v1/parties/{id}/timeline/"
 API_INTERACTIONS = "/api/v1/interactions/"
+# The kanban board is a page (session cookie), not an API endpoint.
+PAGE_BOARD = "/sales/board/?pipeline={id}"
+BOARD_PIPELINE = "Новые продажи"
+# seed_deals puts this share of the added deals into open stages (the rest is won or lost).
+BOARD_OPEN_SHARE = 0.8
 
 # p95 targets in ms per database (README "Targets"); throughput must reach half the bare endpoint's.
-TARGETS_PG = {"search": 50.0, "list": 100.0, "card": 50.0, "timeline": 50.0, "log": 50.0, "capped": 20.0}
-TARGETS_SQLITE = {"search": 100.0, "list": 100.0, "card": 100.0, "timeline": 100.0, "log": 100.0, "capped": 100.0}
+TARGETS_PG = {"search": 50.0, "list": 100.0, "card": 50.0, "timeline": 50.0, "log": 50.0, "capped": 20.0,
+              "kanban": 200.0}  # fmt: skip
+TARGETS_SQLITE = {"search": 100.0, "list": 100.0, "card": 100.0, "timeline": 100.0, "log": 100.0, "capped": 100.0,
+                  "kanban": 200.0}  # fmt: skip
 THROUGHPUT_SHARE = 0.5
 
 
@@ -80,6 +87,8 @@ class Operation:
     bare: Callable[[Any], tuple[str, str, dict[str, Any] | None]] | None
     sql: Callable[[Floor, Any], Any]
     results: dict[str, Any] = field(default_factory=dict)
+    # Whose credentials the requests carry instead of the benchmark user's: (token for bare, CRM headers).
+    auth: tuple[str, dict[str, str]] | None = None
 
 
 class Server:
@@ -123,9 +132,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def request(port: int, token: str, method: str, path: str, body: dict[str, Any] | None) -> tuple[int, bytes]:
+def request(
+    port: int, token: str, method: str, path: str, body: dict[str, Any] | None, extra: dict[str, str] | None = None
+) -> tuple[int, bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    headers = {"Authorization": f"Token {token}", "Accept": "application/json", "Host": "127.0.0.1"}
+    headers = {"Authorization": f"Token {token}", "Accept": "application/json", "Host": "127.0.0.1", **(extra or {})}
     data = None
     if body is not None:
         data = json.dumps(body).encode()
@@ -184,7 +195,57 @@ def prepare_database(args: argparse.Namespace, env: dict[str, str]) -> tuple[str
         subprocess.run(command, cwd=ROOT, env=env, check=True)
         seeded["seed_seconds"] = round(time.monotonic() - started, 1)
         seeded["seeded_parties"] = args.parties - have
+    if args.deals:
+        seeded.update(seed_board(args, env, floor))
     return url, seeded
+
+
+def open_board_deals(floor: Floor) -> int:
+    return int(
+        floor.rows(
+            "SELECT COUNT(*) AS n FROM sales_deal d JOIN sales_stage s ON s.id = d.stage_id JOIN sales_pipeline p "
+            "ON p.id = d.pipeline_id WHERE p.name = %s AND s.kind = 'open' AND NOT d.is_deleted",
+            [BOARD_PIPELINE],
+        )[0]["n"]
+    )
+
+
+def seed_board(args: argparse.Namespace, env: dict[str, str], floor: Floor) -> dict[str, Any]:
+    """Top the board's pipeline up to --deals open deals with `manage.py seed_deals` (plus won and lost ones)."""
+    have = open_board_deals(floor)
+    if have >= args.deals:
+        return {"existing_open_deals": have}
+    add = int((args.deals - have) / BOARD_OPEN_SHARE + 0.5)
+    print(f"Seeding {add} deals into «{BOARD_PIPELINE}» ...", flush=True)
+    started = time.monotonic()
+    command = [str(PYTHON), "manage.py", "seed_deals", "--skip-checks", "--deals", str(add), "--pipeline",
+               BOARD_PIPELINE, "--open-share", str(BOARD_OPEN_SHARE), "--seed", str(have + 1)]  # fmt: skip
+    subprocess.run(command, cwd=ROOT, env=env, check=True)
+    return {
+        "existing_open_deals": have,
+        "seeded_deals": add,
+        "seed_deals_seconds": round(time.monotonic() - started, 1),
+    }
+
+
+SESSION_SCRIPT = """
+from importlib import import_module
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from crm.accounts.models import User
+user = User.objects.get(username={username!r})
+session = import_module(settings.SESSION_ENGINE).SessionStore()
+session[SESSION_KEY], session[BACKEND_SESSION_KEY] = str(user.pk), settings.AUTHENTICATION_BACKENDS[0]
+session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+session.create()
+print(settings.SESSION_COOKIE_NAME + "=" + session.session_key)
+"""
+
+
+def session_cookie(env: dict[str, str], username: str) -> dict[str, str]:
+    """A signed-in session of `username` for pages (the board), made the way django.contrib.auth.login does."""
+    out = run([str(PYTHON), "manage.py", "shell", "-c", SESSION_SCRIPT.format(username=username)], env)
+    return {"Cookie": out.strip().splitlines()[-1]}
 
 
 def api_token(floor: Floor, user_id: int) -> str:
@@ -202,7 +263,7 @@ def api_token(floor: Floor, user_id: int) -> str:
 
 def table_sizes(floor: Floor) -> dict[str, int]:
     tables = ["parties_party", "parties_contactpoint", "parties_partyclassification", "activities_interaction",
-              "activities_task"]  # fmt: skip
+              "activities_task", "sales_deal", "sales_dealline"]  # fmt: skip
     sizes = {t: floor.rows(f"SELECT COUNT(*) AS n FROM {t}")[0]["n"] for t in tables}
     if not floor.is_sqlite:
         sizes["database_bytes"] = floor.rows("SELECT pg_database_size(current_database()) AS n")[0]["n"]
@@ -263,6 +324,29 @@ def samples(floor: Floor, user_id: int, rng: random.Random, count: int) -> dict[
     }  # fmt: skip
 
 
+def board_operations(floor: Floor, env: dict[str, str], users: list[str]) -> list[Operation]:
+    """The kanban board of BOARD_PIPELINE for each user: `kanban` for the first, `kanban_<user>` for the others."""
+    found = floor.rows("SELECT id FROM sales_pipeline WHERE name = %s", [BOARD_PIPELINE])
+    if not found:
+        return []
+    pipeline_id = found[0]["id"]
+    ops = []
+    for n, username in enumerate(users):
+        user = floor.rows("SELECT id FROM accounts_user WHERE username = %s", [username])
+        if not user:
+            raise SystemExit(f"No user {username} in the bench database.")
+        uid = user[0]["id"]
+        ops.append(
+            Operation(
+                "kanban" if n == 0 else f"kanban_{username}", "kanban", [pipeline_id],
+                lambda i: ("GET", PAGE_BOARD.format(id=i), None), lambda i: ("GET", f"/board/{i}", None),
+                functools.partial(lambda f, i, uid: f.board(uid, i), uid=uid),
+                auth=(api_token(floor, uid), session_cookie(env, username)),
+            )
+        )  # fmt: skip
+    return ops
+
+
 def operations(data: dict[str, list[Any]], user_id: int) -> list[Operation]:
     def search(query: str) -> tuple[str, str, None]:
         return "GET", f"{API_SEARCH}?{urlencode({'q': query})}", None
@@ -309,11 +393,14 @@ def operations(data: dict[str, list[Any]], user_id: int) -> list[Operation]:
 
 
 def http_call(
-    port: int, token: str, make: Callable[[Any], tuple[str, str, dict[str, Any] | None]]
+    port: int,
+    token: str,
+    make: Callable[[Any], tuple[str, str, dict[str, Any] | None]],
+    extra: dict[str, str] | None = None,
 ) -> Callable[[Any], None]:
     def call(item: Any) -> None:
         method, path, body = make(item)
-        status, payload = request(port, token, method, path, body)
+        status, payload = request(port, token, method, path, body, extra)
         if status not in (200, 201):
             raise RuntimeError(f"{method} {path} -> {status}: {payload[:300]!r}")
 
@@ -441,6 +528,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--parties", type=int, default=100_000, help="Database size (parties of all forms).")
+    parser.add_argument(
+        "--deals",
+        type=int,
+        default=0,
+        help=f"Open deals in «{BOARD_PIPELINE}» for the kanban operations (seed_deals tops it up); 0 adds none.",
+    )
+    parser.add_argument("--board-users", default="head,manager1", help="Whose boards to open (kanban, kanban_<user>).")
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument("--db-name", help="PostgreSQL database (default crm_bench_<parties>).")
     parser.add_argument("--sqlite-path", help="SQLite file (default var/bench/crm_bench_<parties>.sqlite3).")
@@ -461,6 +555,8 @@ def main() -> None:
         "CRM_DEBUG": "false", "CRM_LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "config.settings",
     }  # fmt: skip
     url, seeded = prepare_database(args, env)
+    # Pages (the board) name their static files through the manifest storage, which DEBUG=false requires.
+    run([str(PYTHON), "manage.py", "collectstatic", "--noinput", "-v0", "--skip-checks"], env)
     load_before = os.getloadavg()
     if load_before[0] > (os.cpu_count() or 1):
         print(f"Warning: load average {load_before[0]:.1f} on {os.cpu_count()} CPUs; the figures will be noisy.")
@@ -475,6 +571,8 @@ def main() -> None:
     rng = random.Random(args.seed)
     data = samples(floor, user_id, rng, 200)
     ops = operations(data, user_id)
+    if open_board_deals(floor):
+        ops += board_operations(floor, env, [u for u in args.board_users.split(",") if u])
     if args.only:
         wanted = set(args.only.split(","))
         ops = [op for op in ops if op.name in wanted]
@@ -499,7 +597,8 @@ def main() -> None:
             for label, server, make in (("api", crm, op.api), ("bare", bare, op.bare)):
                 if make is None:
                     continue
-                call = http_call(server.port, token, make)
+                op_token, headers = op.auth or (token, {})
+                call = http_call(server.port, op_token, make, headers if label == "api" else None)
                 warm_up(call, op.items, args.warmup_seconds)
                 op.results[label] = latency(call, op.items, args.requests, args.seconds)
                 if op.results[label].count:
@@ -515,7 +614,8 @@ def main() -> None:
     table = report(ops, targets)
     print()
     print(f"load average before/after: {load_before[0]:.1f} / {os.getloadavg()[0]:.1f}")
-    print(f"{args.db}, {sizes['parties_party']:,} parties, {sizes['activities_interaction']:,} interactions; "
+    print(f"{args.db}, {sizes['parties_party']:,} parties, {sizes['activities_interaction']:,} interactions, "
+          f"{sizes['sales_deal']:,} deals ({open_board_deals(floor):,} open in «{BOARD_PIPELINE}»); "
           f"{args.workers} gunicorn workers, {args.clients} clients; times in ms")  # fmt: skip
     print(table)
     out = RESULTS / f"{stamp}.json"

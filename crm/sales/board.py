@@ -56,7 +56,8 @@ class Column:
 
     @property
     def is_collapsed(self) -> bool:
-        """Won and lost columns start folded: they only grow, and the open stages are the work."""
+        """Won and lost columns start folded (counts and sums only, cards on demand): they only grow, and the
+        open stages are the work."""
         return not self.stage.is_open
 
 
@@ -138,7 +139,7 @@ def board_for(
         if not missing and set(sums) != {base}:
             column.total = Money(round_money(sum((sums[c] * rates[c] for c in sums), Decimal("0"))), base)
 
-    cards = _first_cards(user, deals, list(columns))
+    cards = _first_cards(user, deals, [pk for pk, column in columns.items() if not column.is_collapsed])
     for stage_id, stage_cards in cards.items():
         column = columns[stage_id]
         column.cards = stage_cards[:CARDS_PER_COLUMN]

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from crm.accounts.http import AuthedHttpRequest, is_htmx_fragment
 from crm.sales import board as selectors
 from crm.sales.access import get_deal_for
-from crm.sales.models import Pipeline
+from crm.sales.models import Pipeline, Stage
 from crm.sales.services import deal_move_stage
 
 # Parameters of the board itself, left out of the filter query that the table view link and the forms carry.
@@ -47,7 +47,13 @@ def _board_context(request: AuthedHttpRequest, pipeline: Pipeline) -> dict[str, 
     stages = selectors.board_stages(pipeline)
     deals = selectors.board_deals(deal_filter, pipeline)
     board = selectors.board_for(request.user, deals, pipeline, stages, _rates_on(request))
-    return {"board": board, "filter": deal_filter, "stages": stages, "query": _filter_query(request, pipeline)}
+    return {"board": board, "filter": deal_filter, "stages": stages, "query": _filter_query(request, pipeline),
+            "stage_options": _stage_options(stages)}  # fmt: skip
+
+
+def _stage_options(stages: list[Stage]) -> str:
+    """The stage <option>s of every card's move form, rendered once per page rather than once per card."""
+    return render_to_string("sales/board.html#stage-options", {"stages": stages})
 
 
 @login_required
@@ -68,10 +74,12 @@ def board_column_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     deal_filter = selectors.board_filter_for(request.user, request.GET)
     deals = selectors.board_deals(deal_filter, stage.pipeline)
     cards, next_cursor = selectors.column_cards(request.user, deals, stage, request.GET.get("cursor"))
+    stages = selectors.board_stages(stage.pipeline)
     context = {
         "stage": stage,
         "pipeline": stage.pipeline,
-        "stages": selectors.board_stages(stage.pipeline),
+        "stages": stages,
+        "stage_options": _stage_options(stages),
         "cards": cards,
         "next_cursor": next_cursor,
         "query": _filter_query(request, stage.pipeline),

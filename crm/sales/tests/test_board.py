@@ -222,7 +222,7 @@ def test_the_board_costs_the_same_number_of_queries_whatever_the_stages_and_deal
 def test_the_board_page_shows_columns_cards_and_the_table_view_link(
     client: Client, flow: Flow, manager: User, django_assert_max_num_queries: object
 ) -> None:
-    _deal(flow, manager, flow.qualification, "1234.50", title="Поставка серверов")
+    servers = _deal(flow, manager, flow.qualification, "1234.50", title="Поставка серверов")
     _deal(flow, manager, flow.qualification, "10.00", "USD", title="Лицензии")
     client.force_login(manager)
 
@@ -235,6 +235,8 @@ def test_the_board_page_shows_columns_cards_and_the_table_view_link(
     assert "Лицензии" in page
     assert f"{reverse('sales:deal-list')}?owner={manager.pk}&amp;pipeline={flow.pipeline.pk}" in page
     assert _column(response.context["board"], flow.qualification).count == 2
+    move = reverse("sales:board-move", args=[servers.pk])
+    assert f'action="{move}?owner={manager.pk}&amp;pipeline={flow.pipeline.pk}"' in page  # the no-JS move form
 
 
 def test_the_board_page_query_count_does_not_grow_with_cards(client: Client, flow: Flow, manager: User) -> None:
@@ -272,9 +274,10 @@ def test_show_more_returns_the_next_cards_as_a_fragment(client: Client, flow: Fl
     fragment = client.get(url, {"cursor": cursor}, headers={"HX-Request": "true"})
     page = client.get(url, {"cursor": cursor})
 
-    assert len(fragment.context["cards"]) == 1
+    assert fragment.content.decode().count('class="card board-card') == 1
     assert "<html" not in fragment.content.decode()
     assert "<html" in page.content.decode()
+    assert len(page.context["cards"]) == 1
 
 
 def _move(client: Client, deal: Deal, stage: Stage, *, as_json: bool = True) -> tuple[int, dict[str, object]]:
