@@ -46,6 +46,7 @@ class ProductForm(StyledFormMixin, forms.ModelForm[Product]):
             "is_active",
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        localized_fields = ["cost"]  # a decimal comma is what Russian users type
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

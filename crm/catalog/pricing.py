@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.catalog.models import PriceList, PriceListItem, PriceRule, Product
+from crm.catalog.money import round_money
 from crm.parties.models import Party, PartyClassification
 
 NO_PRICE_EXPLANATION = gettext_lazy(
@@ -118,7 +119,8 @@ def resolve_price(*, party: Party, product: Product, on_date: date) -> PriceQuot
     for price_list, rule in chain:
         if price_list.pk in prices:
             return PriceQuote(
-                price=prices[price_list.pk],
+                # SQLite hands back 900 for 900.00; callers compare and print kopecks.
+                price=round_money(prices[price_list.pk]),
                 currency=price_list.currency_id,
                 vat_included=price_list.vat_included,
                 price_list=price_list,

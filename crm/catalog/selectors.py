@@ -21,6 +21,7 @@ from crm.catalog.access import (
 )
 from crm.catalog.filters import ProductFilter
 from crm.catalog.models import ExchangeRate, PriceList, PriceListItem, PriceRule, Product, ProductGroup
+from crm.catalog.money import round_money
 from crm.core.db import contains_casefold
 
 
@@ -65,7 +66,10 @@ def product_prices(user: User, product: Product) -> list[ProductPrice]:
     """The product's price in every price list (None where it is not listed), in one query."""
     price = price_list_items_visible_to(user).filter(price_list=OuterRef("pk"), product=product).values("price")[:1]
     lists = price_lists_visible_to(user).select_related("currency").annotate(product_price=Subquery(price))
-    return [ProductPrice(price_list=pl, price=pl.product_price) for pl in lists]
+    return [
+        ProductPrice(price_list=pl, price=None if pl.product_price is None else round_money(pl.product_price))
+        for pl in lists
+    ]
 
 
 def product_groups_tree(user: User) -> list[ProductGroup]:

@@ -34,7 +34,7 @@ def test_a_good_semicolon_file_with_a_header_and_decimal_commas(administrator: U
 
 
 def test_a_comma_separated_file_with_decimal_points_and_a_bom(administrator: User) -> None:
-    content = "\ufeffdate,currency,rate\n2026-01-10,USD,90.5\n2026-01-10,EUR,\"99,25\"\n"
+    content = '\ufeffdate,currency,rate\n2026-01-10,USD,90.5\n2026-01-10,EUR,"99,25"\n'
     result = exchange_rates_import(actor=administrator, content=content.encode("utf-8"))
     assert result.imported == 2
     assert rates() == [("EUR", datetime.date(2026, 1, 10), D("99.25")), ("USD", datetime.date(2026, 1, 10), D("90.5"))]

@@ -21,7 +21,14 @@ from crm.catalog.tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-PRODUCT = {"sku": "SRV-1", "name": "Сервер", "kind": "product", "unit": "шт", "vat_rate": "20", "cost": Decimal("10.50")}
+PRODUCT = {
+    "sku": "SRV-1",
+    "name": "Сервер",
+    "kind": "product",
+    "unit": "шт",
+    "vat_rate": "20",
+    "cost": Decimal("10.50"),
+}
 
 
 def test_a_product_is_created_in_the_base_currency_and_recorded(administrator: User) -> None:
@@ -252,7 +259,9 @@ def test_entering_a_rate_replaces_that_days_rate(administrator: User) -> None:
     assert (event.kind, event.data["previous"]) == ("changed", "90.000000")
 
 
-@pytest.mark.parametrize(("code", "rate", "field"), [("RUB", "1", "currency"), ("USD", "0", "rate"), ("USD", "-2", "rate")])
+@pytest.mark.parametrize(
+    ("code", "rate", "field"), [("RUB", "1", "currency"), ("USD", "0", "rate"), ("USD", "-2", "rate")]
+)
 def test_bad_rates_are_refused(administrator: User, code: str, rate: str, field: str) -> None:
     with pytest.raises(ValidationError) as error:
         services.exchange_rate_set(
