@@ -86,6 +86,15 @@ class Figures:
         return round_money(self.won_amount / self.won_count) if self.won_count else None
 
 
+@dataclass(frozen=True)
+class Rate:
+    """The rate a conversion used: base-currency units per unit of `currency`, quoted on `on_date`."""
+
+    currency: str
+    rate: Decimal
+    on_date: datetime.date
+
+
 @dataclass
 class Converted:
     """Totals of all currencies in `currency` at the rates of `on_date`; `rates` says which rate each used."""
@@ -95,7 +104,7 @@ class Converted:
     open_amount: Decimal
     won_amount: Decimal
     average_won: Decimal | None
-    rates: list[tuple[str, Decimal, datetime.date]]
+    rates: list[Rate]
 
 
 @dataclass
@@ -347,7 +356,9 @@ def _convert(summary: SalesSummary, target: str, on_date: datetime.date) -> None
             open_amount=rates.total([(f.open_amount, f.currency) for f in summary.currencies]),
             won_amount=won,
             average_won=round_money(won / summary.won_count) if summary.won_count else None,
-            rates=[(code, *rates.rate(code)) for code in sorted({f.currency for f in summary.currencies} | {target})],
+            rates=[
+                Rate(code, *rates.rate(code)) for code in sorted({f.currency for f in summary.currencies} | {target})
+            ],
         )
         for owner in summary.owners:
             owner.won_converted = rates.total([(f.won_amount, f.currency) for f in owner.figures])

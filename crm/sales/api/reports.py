@@ -29,9 +29,9 @@ class FiguresOutput(serializers.Serializer[Any]):
 
 
 class RateOutput(serializers.Serializer[Any]):
-    currency = serializers.CharField(source="0")
-    rate = serializers.DecimalField(source="1", max_digits=18, decimal_places=6)
-    on_date = serializers.DateField(source="2")
+    currency = serializers.CharField()
+    rate = serializers.DecimalField(max_digits=18, decimal_places=6)
+    on_date = serializers.DateField()
 
 
 class ConvertedOutput(serializers.Serializer[Any]):
