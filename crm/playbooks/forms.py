@@ -64,12 +64,18 @@ class AnswerForm(StyledFormMixin, forms.Form):
     outcome = forms.ChoiceField(label=_("or ends with"), choices=[("", "—"), *Outcome.choices], required=False)
     position = forms.IntegerField(label=_("Order"), min_value=0, required=False)
 
-    def __init__(self, *args: Any, script: Script, exclude_step: Step | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, script: Script, exclude_step: Step | None = None, steps: list[Step] | None = None,
+        **kwargs: Any,
+    ) -> None:  # fmt: skip
         super().__init__(*args, **kwargs)
         field = self.fields["next_step"]
         assert isinstance(field, forms.ModelChoiceField)
-        steps = script.steps.order_by("position", "pk")
-        field.queryset = steps.exclude(pk=exclude_step.pk) if exclude_step is not None else steps
+        queryset = script.steps.order_by("position", "pk")
+        field.queryset = queryset.exclude(pk=exclude_step.pk) if exclude_step is not None else queryset
+        if steps is not None:
+            # The editor page shows one form per step: offer the steps already loaded instead of a query per form.
+            field.choices = [("", "---------")] + [(s.pk, s.title) for s in steps if s != exclude_step]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

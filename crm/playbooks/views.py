@@ -99,7 +99,7 @@ def _script_page(
     steps = selectors.script_steps(script)
     can_manage = can_manage_scripts(request.user)
     forms = answer_forms or {}
-    rows = [(step, forms.get(step.pk) or AnswerForm(script=script, exclude_step=step)) for step in steps]
+    rows = [(step, forms.get(step.pk) or AnswerForm(script=script, exclude_step=step, steps=steps)) for step in steps]
     return render(
         request,
         "playbooks/script_detail.html",

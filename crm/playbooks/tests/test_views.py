@@ -1,11 +1,14 @@
 """Pages: following a script without JS and with htmx, the editor, the suggestions on cards."""
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from crm.accounts.models import User
 from crm.activities.models import Interaction, InteractionType
 from crm.parties.models import Party
+from crm.playbooks import services
 from crm.playbooks.choices import RunStatus
 from crm.playbooks.models import Answer, Script, ScriptRun, Step
 from crm.playbooks.tests.conftest import Call
@@ -191,9 +194,25 @@ def test_a_manager_cannot_edit_scripts(client: Client, manager: User, call_scrip
 def test_a_switched_off_script_is_hidden_from_managers(
     client: Client, manager: User, administrator: User, call_script: Call
 ) -> None:
-    from crm.playbooks import services
-
     services.script_update(actor=administrator, script=call_script.script, data={"is_active": False})
     client.force_login(manager)
     assert client.get(reverse("playbooks:script-detail", args=[call_script.script.pk])).status_code == 404
     assert "Тестовый звонок" not in client.get(reverse("playbooks:script-list")).content.decode()
+
+
+def test_the_editor_page_costs_the_same_queries_for_a_longer_script(
+    client: Client, administrator: User, call_script: Call
+) -> None:
+    client.force_login(administrator)
+    url = reverse("playbooks:script-detail", args=[call_script.script.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as short:
+        assert client.get(url).status_code == 200
+    step = call_script.objection
+    for number in range(5):
+        step_next = services.step_create(actor=administrator, script=call_script.script, title=f"Шаг {number}")
+        services.answer_create(actor=administrator, step=step, label=f"Дальше {number}", next_step=step_next)
+        step = step_next
+    with CaptureQueriesContext(connection) as longer:
+        assert client.get(url).status_code == 200
+    assert len(longer) == len(short)
