@@ -117,3 +117,11 @@ def grant_library_roles() -> None:
     permission = Permission.objects.get(content_type__app_label="files", codename="manage_sales_materials")
     for group in Group.objects.filter(name__in=LIBRARY_ROLES):
         group.permissions.add(permission)
+
+
+def body(response: object) -> bytes:
+    """The bytes of a streamed download."""
+    from django.http import FileResponse
+
+    assert isinstance(response, FileResponse)
+    return response.getvalue()

@@ -2,8 +2,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from django.http import FileResponse
-from django.http.response import HttpResponseBase
 from django.test import Client
 from django.urls import reverse
 from pytest_django.fixtures import Settings
@@ -14,6 +12,7 @@ from crm.activities.models import InteractionType
 from crm.files import services
 from crm.files.models import Attachment, SalesMaterial
 from crm.files.tests.factories import (
+    body,
     docx_bytes,
     make_deal,
     make_material,
@@ -39,11 +38,6 @@ def deal(manager: User, party: Party) -> Deal:
     return make_deal(manager, party)
 
 
-def _body(response: HttpResponseBase) -> bytes:
-    assert isinstance(response, FileResponse)
-    return response.getvalue()
-
-
 def test_owner_uploads_to_a_client_and_downloads_the_same_bytes(client: Client, manager: User, party: Party) -> None:
     client.force_login(manager)
     content = pdf_bytes()
@@ -52,7 +46,7 @@ def test_owner_uploads_to_a_client_and_downloads_the_same_bytes(client: Client, 
     assert response.status_code == 302
     assert response["Location"] == reverse("files:party-files", args=[party.pk])
     download = client.get(reverse("files:attachment-download", args=[attachment.pk]))
-    assert (download.status_code, _body(download)) == (200, content)
+    assert (download.status_code, body(download)) == (200, content)
     assert download["Content-Type"] == "application/pdf"
     assert download["Content-Disposition"] == f"attachment; filename*=utf-8''{quote('Счёт.pdf')}"
 
@@ -139,7 +133,7 @@ def test_files_of_an_interaction(client: Client, manager: User, party: Party) ->
     client.force_login(manager)
     client.post(reverse("files:interaction-files", args=[interaction.pk]), {"file": upload("итоги.txt", b"ok")})
     attachment = Attachment.objects.get(interaction=interaction)
-    assert _body(client.get(reverse("files:attachment-download", args=[attachment.pk]))) == b"ok"
+    assert body(client.get(reverse("files:attachment-download", args=[attachment.pk]))) == b"ok"
 
 
 @pytest.mark.parametrize(
@@ -249,7 +243,7 @@ def test_everyone_signed_in_browses_and_downloads_the_library(
     assert "Прайс-лист 2026" in page.content.decode()
     assert "Презентация компании" not in page.content.decode()
     download = client.get(reverse("files:material-download", args=[material.pk]))
-    assert _body(download) == pdf_bytes("Прайс-лист 2026")
+    assert body(download) == pdf_bytes("Прайс-лист 2026")
     assert download["Content-Disposition"] == f"attachment; filename*=utf-8''{quote('Прайс 2026.pdf')}"
 
 
