@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from crm.accounts.models import User
 from crm.catalog.money import Money, base_currency_code, rate_on, round_money
-from crm.parties.models import ClassifierNode
+from crm.parties.models import Classifier, ClassifierNode
 from crm.sales.access import can_change_deal, deals_visible_to
 from crm.sales.filters import DealFilter
 from crm.sales.models import Deal, Pipeline, Stage
@@ -98,6 +98,11 @@ def lost_reason(data: Mapping[str, str]) -> ClassifierNode | None:
     """The lost reason a move names (a classifier node), if any; the service checks that it fits."""
     raw = data.get("lost_reason", "")
     return ClassifierNode.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+
+
+def board_classifiers() -> QuerySet[Classifier]:
+    """The classifier trees whose nodes filter the board by client, with their nodes (two queries)."""
+    return Classifier.objects.prefetch_related("nodes").order_by("position", "name")
 
 
 def board_filter_for(user: User, params: Mapping[str, object]) -> DealFilter:

@@ -48,7 +48,8 @@ def _board_context(request: AuthedHttpRequest, pipeline: Pipeline) -> dict[str, 
     deals = selectors.board_deals(deal_filter, pipeline)
     board = selectors.board_for(request.user, deals, pipeline, stages, _rates_on(request))
     return {"board": board, "filter": deal_filter, "stages": stages, "query": _filter_query(request, pipeline),
-            "stage_options": _stage_options(stages)}  # fmt: skip
+            "stage_options": _stage_options(stages), "classifiers": selectors.board_classifiers(),
+            "selected_nodes": {int(v) for v in request.GET.getlist("node") if v.isdigit()}}  # fmt: skip
 
 
 def _stage_options(stages: list[Stage]) -> str:
