@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 
 from crm.accounts.models import User
 from crm.activities.models import Interaction
+from crm.catalog.models import Currency
 from crm.catalog.money import round_money, vat_split
 from crm.parties.models import Classifier, ClassifierNode, Party
 from crm.sales.access import deals_visible_to
@@ -152,9 +153,13 @@ def deal_time_in_stages(deal: Deal, *, now: datetime.datetime | None = None) -> 
     """Time spent in each stage the deal has been in (summed over returns), in the pipeline's order."""
     now = now or timezone.now()
     changes = list(DealStageChange.objects.filter(deal=deal).select_related("stage").order_by("at", "pk"))
+    if not changes:
+        # Deals created around the services (an import) have no history yet: count from stage_entered_at.
+        changes = [DealStageChange(deal=deal, stage=deal.stage, at=deal.stage_entered_at)]
     spent: dict[int, datetime.timedelta] = {}
     stages: dict[int, Stage] = {}
-    for change, following in zip(changes, [*changes[1:], None], strict=True):
+    followers: list[DealStageChange | None] = [*changes[1:], None]
+    for change, following in zip(changes, followers, strict=True):
         # A closed deal stops the clock when it closes.
         end = following.at if following else (deal.closed_at or now)
         spent[change.stage_id] = spent.get(change.stage_id, datetime.timedelta()) + max(
@@ -194,3 +199,7 @@ def pipelines_with_stages() -> QuerySet[Pipeline]:
 
 def competitor_candidates() -> QuerySet[Party]:
     return Party.objects.filter(is_deleted=False, relationship="competitor").order_by("name")
+
+
+def currencies() -> QuerySet[Currency]:
+    return Currency.objects.all()

@@ -516,7 +516,7 @@ def discount_limits_view(request: AuthedHttpRequest) -> HttpResponse:
     _require_manager(request)
     limits = dict(DiscountLimit.objects.values_list("role_id", "max_percent"))
     roles = [(group, limits.get(group.pk)) for group in Group.objects.order_by("name")]
-    form = DiscountLimitForm(request.POST or None, roles=roles)
+    form = DiscountLimitForm(request.POST if request.method == "POST" else None, roles=roles)
     if request.method == "POST" and form.is_valid():
         for role, percent in form.limits():
             services.discount_limit_set(actor=request.user, role=role, max_percent=percent)
