@@ -1,9 +1,11 @@
 """Leads (S24): intake validation, distribution by rules, manual assignment, qualification and rejection."""
 
+import threading
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from crm.accounts.models import User
 from crm.activities.models import Notification
@@ -327,3 +329,31 @@ def test_a_deactivated_user_gets_no_leads(head_of_sales: User, manager: User) ->
     with pytest.raises(ValidationError) as caught:
         services.lead_assign(actor=head_of_sales, leads=[intake()], owner=manager)
     assert caught.value.message_dict == {"owner": [f"{manager} cannot take leads."]}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite runs one writer at a time")
+@pytest.mark.django_db(transaction=True)
+def test_leads_arriving_at_once_are_still_handed_out_in_turn(manager: User, colleague: User) -> None:
+    # given: a round robin between two managers and eight leads posted at the same moment
+    rule(LeadRuleKind.ROUND_ROBIN, [manager, colleague])
+    start = threading.Barrier(8)
+    failures: list[BaseException] = []
+
+    def post() -> None:
+        try:
+            start.wait(timeout=10)
+            intake()
+        except BaseException as error:  # reported below: a thread's exception is otherwise lost
+            failures.append(error)
+        finally:
+            connection.close()
+
+    # when
+    threads = [threading.Thread(target=post) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    # then: the lock on the rule row makes each lead see the previous one's turn
+    assert failures == []
+    assert sorted(Lead.objects.values_list("owner", flat=True)) == sorted([manager.pk] * 4 + [colleague.pk] * 4)

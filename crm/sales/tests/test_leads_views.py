@@ -106,7 +106,7 @@ def test_the_list_costs_the_same_queries_for_many_leads(
     for n in range(30):
         lead_of(manager if n % 2 else None, title=f"Заявка {n}")
     login(client, head_of_sales)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(12):
         assert client.get(reverse("sales:lead-list"), {"tab": "all"}).status_code == 200
 
 
