@@ -44,6 +44,8 @@ _MANAGE_ALL = [
     "sales.change_any_deal",
     "sales.distribute_leads",
     "catalog.manage_catalog",
+    "documents.manage_document_templates",
+    "files.manage_sales_materials",
 ]
 _CONFIGURE = [
     "parties.manage_classifiers",
@@ -58,7 +60,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     HEAD_OF_SALES: _WORK + _SEE_ALL + _MANAGE_ALL,
     TEAM_LEAD: [*_WORK, "parties.export_parties", "activities.view_time_report"],
     SALES_MANAGER: [*_WORK, "parties.export_parties"],
-    MARKETER: [*_SEE_ALL, "parties.export_parties"],
+    MARKETER: [*_SEE_ALL, "parties.export_parties", "files.manage_sales_materials"],
     OPERATOR: [
         "parties.add_party",
         "parties.view_all_parties",
