@@ -59,7 +59,8 @@ class DocumentTemplate(TimeStampedModel):
     html_source = models.TextField(_("HTML source"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     is_default = models.BooleanField(_("default for its kind"), default=False)
-    # Shipped templates are rebuilt by `ensure_default_templates` until a user edits them.
+    # Which shipped template this row came from (`ensure_default_templates` adds each once); a DOCX row without
+    # an uploaded file is built in code from it.
     builtin_code = models.CharField(max_length=64, blank=True, editable=False)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", editable=False

@@ -142,11 +142,9 @@ def template_update(
         docx = _read_upload(file)
         _check_template(template, docx)
         template.file.save(_docx_name(name), ContentFile(docx), save=False)
-        template.builtin_code = ""
     if template.format == TemplateFormat.HTML and html_source is not None:
         template.html_source = html_source
         _check_template(template, None)
-        template.builtin_code = ""
     template.full_clean(exclude=["file"])
     template.save()
     return template
@@ -174,8 +172,7 @@ def ensure_default_templates(model: type[models.Model] = DocumentTemplate) -> in
     added = 0
     for shipped in defaults.SHIPPED:
         for fmt in (TemplateFormat.DOCX, TemplateFormat.HTML):
-            code = f"{shipped.kind}"
-            if manager.filter(builtin_code=code, format=fmt).exists():
+            if manager.filter(builtin_code=shipped.kind, format=fmt).exists():
                 continue
             has_default = manager.filter(kind=shipped.kind, format=fmt, is_default=True).exists()
             manager.create(
@@ -183,7 +180,7 @@ def ensure_default_templates(model: type[models.Model] = DocumentTemplate) -> in
                 kind=shipped.kind,
                 format=fmt,
                 html_source=defaults.build_default_html(shipped.kind) if fmt == TemplateFormat.HTML else "",
-                builtin_code=code,
+                builtin_code=shipped.kind,
                 is_default=not has_default,
             )
             added += 1
