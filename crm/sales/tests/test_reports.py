@@ -326,3 +326,20 @@ def test_the_api_refuses_bad_filters_with_400(client: Client, sales: Sales, mana
 
     assert response.status_code == 400
     assert set(response.json()) == {"owner", "start"}
+
+
+def test_the_page_costs_the_same_queries_for_seven_deals_or_fifty(
+    client: Client, sales: Sales, manager: User, team_lead: User
+) -> None:
+    client.force_login(team_lead)
+    query: dict[str, str | int] = {"pipeline": sales.pipeline.pk, "currency": "RUB", "rate_date": "2026-02-15"}
+    client.get(reverse("sales:report-summary"), query)  # the process's first page fills its caches
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("sales:report-summary"), query)
+    for n in range(43):
+        deal(sales, manager, ("RUB", "USD")[n % 2], "10.00", [(sales.lead, at(1, 1)), (sales.lost, at(1, 3))])
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(reverse("sales:report-summary"), query)
+
+    assert response.context["summary"].lost_count == 1 + 43
+    assert len(many.captured_queries) == len(few.captured_queries)
