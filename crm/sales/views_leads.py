@@ -35,9 +35,10 @@ from crm.sales.leads.access import (
 )
 from crm.sales.models import Lead
 
-# The site's form: at most this many posts per address per minute, and this many bytes per post.
-WEBFORM_RATE_PER_MINUTE = 10
+# The site's form: at most this many bytes per post, and (unless CRM_LEAD_FORM_RATE_PER_MINUTE says
+# otherwise) this many posts per address per minute.
 WEBFORM_MAX_BYTES = 20_000
+WEBFORM_RATE_PER_MINUTE = 10
 
 
 def add_service_errors(form: BaseForm, error: ValidationError) -> None:
@@ -288,7 +289,7 @@ def _over_rate_limit(request: HttpRequest) -> bool:
     key = f"lead-webform:{request.META.get('REMOTE_ADDR', '')}:{minute}"
     cache.add(key, 0, timeout=90)
     try:
-        return cache.incr(key) > WEBFORM_RATE_PER_MINUTE
+        return cache.incr(key) > getattr(settings, "CRM_LEAD_FORM_RATE_PER_MINUTE", WEBFORM_RATE_PER_MINUTE)
     except ValueError:  # expired between add and incr
         return False
 
@@ -307,7 +308,11 @@ def lead_webform_view(request: HttpRequest) -> HttpResponse:
     expected = getattr(settings, "CRM_LEAD_FORM_TOKEN", "")
     if not expected:
         raise Http404
-    if int(request.META.get("CONTENT_LENGTH") or 0) > WEBFORM_MAX_BYTES:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = WEBFORM_MAX_BYTES + 1
+    if length > WEBFORM_MAX_BYTES:
         return _webform_reply(request, 413, {"message": [_("The request is too long.")]})
     # Counted before the token is checked, so the limit also stops whoever tries to guess it.
     if _over_rate_limit(request):

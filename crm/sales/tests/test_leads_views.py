@@ -12,6 +12,7 @@ from django.test.utils import override_settings
 from django.urls import reverse
 
 from crm.accounts.models import User
+from crm.activities.models import Notification
 from crm.parties.models import Party
 from crm.parties.tests.factories import PartyFactory
 from crm.sales.choices import LeadRuleKind, LeadStatus
@@ -218,6 +219,31 @@ def test_the_head_of_sales_assigns_the_ticked_leads(client: Client, head_of_sale
     assert dict(Lead.objects.values_list("pk", "owner")) == {
         first.pk: colleague.pk, second.pk: None, third.pk: colleague.pk,
     }  # fmt: skip
+
+
+def test_the_head_of_sales_hands_one_lead_over_and_the_manager_is_told(
+    client: Client, head_of_sales: User, manager: User, colleague: User
+) -> None:
+    lead = lead_of(manager, title="Кассы")
+    response = login(client, head_of_sales).post(reverse("sales:lead-assign", args=[lead.pk]), {"owner": colleague.pk})
+    assert response["Location"] == reverse("sales:lead-detail", args=[lead.pk])
+    lead.refresh_from_db()
+    assert (lead.owner, lead.status, lead.assigned_by_rule) == (colleague, LeadStatus.ASSIGNED, None)
+    assert list(Notification.objects.filter(user=colleague).values_list("title", "url")) == [
+        ("New lead: Кассы", reverse("sales:lead-detail", args=[lead.pk]))
+    ]
+
+
+def test_a_closed_lead_offers_no_actions_and_its_qualify_page_sends_back(
+    client: Client, manager: User, head_of_sales: User
+) -> None:
+    lead = lead_of(manager)
+    services.lead_reject(actor=manager, lead=lead, reason="Спам")
+    login(client, head_of_sales)
+    page = client.get(reverse("sales:lead-detail", args=[lead.pk]))
+    assert (page.context["can_change"], page.context["can_assign"], page.context["candidates"]) == (False, False, [])
+    response = client.get(reverse("sales:lead-qualify", args=[lead.pk]))
+    assert response["Location"] == reverse("sales:lead-detail", args=[lead.pk])
 
 
 def test_a_manager_cannot_assign_leads(client: Client, manager: User, colleague: User) -> None:
