@@ -185,3 +185,9 @@ def script_tree(script: Script, steps: list[Step]) -> list[TreeLine]:
         lines.append(TreeLine(depth, step=item))
         stack.extend((depth + 1, answer) for answer in list(item.answers.all())[::-1])
     return lines
+
+
+def script_runs_of_interactions(interaction_ids: list[int]) -> dict[int, ScriptRun]:
+    """The script run saved with each of these interactions (one query), for timelines and cards to show the branch."""
+    runs = ScriptRun.objects.filter(interaction_id__in=interaction_ids).select_related("script")
+    return {run.interaction_id: run for run in runs if run.interaction_id is not None}

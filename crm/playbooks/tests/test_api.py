@@ -6,8 +6,9 @@ from django.urls import reverse
 from crm.accounts.models import User
 from crm.activities.models import Interaction
 from crm.parties.models import Party
-from crm.playbooks.models import ScriptRun
+from crm.playbooks.models import Script, ScriptRun
 from crm.playbooks.tests.conftest import Call
+from crm.sales.models import Deal
 
 
 def test_a_script_comes_with_its_steps_answers_and_check(client: Client, manager: User, call_script: Call) -> None:
@@ -84,3 +85,15 @@ def test_another_team_cannot_advance_or_see_my_run(
     )
     assert response.status_code == 404
     assert ScriptRun.objects.count() == 1
+
+
+def test_a_run_started_from_a_deal_takes_its_client(client: Client, manager: User, party: Party, deal: Deal) -> None:
+    demonstration = Script.objects.get(name="Демонстрация")
+    client.force_login(manager)
+    created = client.post(
+        reverse("api:script-run-list"), {"script": demonstration.pk, "deal": deal.pk}, "application/json"
+    )
+    assert created.status_code == 201
+    assert (created.json()["party"], created.json()["deal"]) == (party.pk, deal.pk)
+    missing = client.post(reverse("api:script-run-list"), {"script": demonstration.pk}, "application/json")
+    assert (missing.status_code, list(missing.json())) == (400, ["party"])

@@ -242,3 +242,16 @@ def test_the_shipped_scripts_are_ready_to_run() -> None:
         assert (check.errors, check.warnings) == ([], [])
     objections = set(first_call.steps.values_list("title", flat=True))
     assert {"Возражение «дорого»", "Возражение «уже есть поставщик»", "Возражение «пришлите КП на почту»"} <= objections
+
+
+def test_the_branch_is_found_from_the_interaction(manager: User, party: Party, call_script: Call) -> None:
+    from crm.playbooks.selectors import script_runs_of_interactions
+
+    call = InteractionType.objects.get(code="call")
+    run = services.run_start(actor=manager, script=call_script.script, party=party)
+    services.run_choose(actor=manager, run=run, answer=call_script.busy)
+    services.run_finish(actor=manager, run=run, type=call)
+    interaction = Interaction.objects.get()
+    found = script_runs_of_interactions([interaction.pk, interaction.pk + 1])
+    assert list(found) == [interaction.pk]
+    assert found[interaction.pk].branch == "Приветствие: Занят"
