@@ -156,7 +156,9 @@ def test_a_dry_run_changes_nothing_and_still_compares(data_dir: Path) -> None:
     assert f"{'win rate':<24}{'63.15%':>16}{'63.15%':>16}" in text
     assert "The CRM's report equals the figures computed from the files." in text
     assert "Dry run: nothing was written." in text
-    assert "WARNING sales_pipeline.csv, 1480 rows (3, 13, 20," in text
+    gtx_pro = "Product “GTXPro” is not in products.csv; mapped to “GTX Pro” by its normalised name."
+    assert f"WARNING sales_pipeline.csv, 1480 rows: {gtx_pro} Rows: 3, 13, 20," in text
+    assert "SKIPPED sales_pipeline.csv, 1425 rows: No account: a prospect without a client is not imported" in text
 
 
 BROKEN_PIPELINE = """opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value
@@ -207,7 +209,7 @@ def test_the_command_fails_on_broken_rows_and_names_them(broken_dir: Path) -> No
     with pytest.raises(CommandError, match="4 rows could not be read; nothing was imported"):
         call_command("import_sales_opportunities", "--path", str(broken_dir), stdout=out)
 
-    assert "ERROR sales_pipeline.csv, 1 rows (4): Unknown deal stage “Signed”." in out.getvalue()
+    assert "ERROR sales_pipeline.csv, 1 row: Unknown deal stage “Signed”. Rows: 4." in out.getvalue()
     assert counts() == before
 
 

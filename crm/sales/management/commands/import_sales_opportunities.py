@@ -11,8 +11,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from crm.sales.opportunities import CURRENCY, ImportResult, Problem, opportunities_import
 
 DEFAULT_PATH = Path(settings.BASE_DIR).parent / "shared" / "data" / "crm_sales_opportunities"
-# Row numbers listed per reason and file before "and N more" (every one is printed with -v 2).
-SHOWN_ROWS = 40
 
 
 def _percent(value: Decimal | None) -> str:
@@ -32,7 +30,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.monotonic()
         result = opportunities_import(directory=options["path"], dry_run=options["dry_run"])
-        self.report_problems(result.problems, verbose=options["verbosity"] >= 2)
+        self.report_problems(result.problems)
         if result.errors:
             raise CommandError(
                 f"{len(result.errors)} rows could not be read; nothing was imported. Fix the rows above and run again."
@@ -42,17 +40,16 @@ class Command(BaseCommand):
         mode = "Dry run: nothing was written." if options["dry_run"] else "Imported."
         self.stdout.write(self.style.SUCCESS(f"{mode} ({time.monotonic() - started:.1f} s)"))
 
-    def report_problems(self, problems: list[Problem], *, verbose: bool) -> None:
-        """Every problem row: grouped by file, level and reason, with all row numbers (a full list with -v 2)."""
+    def report_problems(self, problems: list[Problem]) -> None:
+        """Every problem row: grouped by level, file and reason, each group with all its row numbers."""
         grouped: dict[tuple[str, str, str], list[int]] = {}
         for problem in problems:
             grouped.setdefault((problem.level, problem.file, problem.message), []).append(problem.row)
         for (level, file, message), rows in sorted(grouped.items()):
             style = self.style.ERROR if level == "error" else self.style.WARNING
-            shown = rows if verbose or len(rows) <= SHOWN_ROWS else rows[:SHOWN_ROWS]
-            more = "" if len(shown) == len(rows) else f" and {len(rows) - len(shown)} more (-v 2 lists all)"
-            numbers = ", ".join(str(r) for r in shown)
-            self.stdout.write(style(f"{level.upper()} {file}, {len(rows)} rows ({numbers}{more}): {message}"))
+            numbers = ", ".join(str(r) for r in rows)
+            counted = f"{len(rows)} row" if len(rows) == 1 else f"{len(rows)} rows"
+            self.stdout.write(style(f"{level.upper()} {file}, {counted}: {message} Rows: {numbers}."))
 
     def report_counts(self, result: ImportResult) -> None:
         self.stdout.write("Entity            created  updated  unchanged  skipped")
