@@ -173,6 +173,9 @@ def test_qualifying_on_the_page_creates_the_client_and_the_deal(client: Client, 
     assert Deal.objects.get() == lead.deal
     assert lead.deal is not None
     assert lead.deal.title == "Кассы в сеть"
+    card = client.get(response["Location"]).content.decode()
+    assert reverse("sales:deal-detail", args=[lead.deal.pk]) in card
+    assert reverse("parties:detail", args=[lead.deal.party_id]) in card
 
 
 def test_qualifying_picks_an_existing_client_found_by_inn(
