@@ -238,8 +238,11 @@ def _context_objects(request: AuthedHttpRequest) -> tuple[Party, Deal | None, In
     if party_pk is None:
         raise Http404
     party = get_party_for(request.user, party_pk)
-    type_code = params.get("type", "")
-    interaction_type = InteractionType.objects.filter(code=type_code, is_active=True).first() if type_code else None
+    # The type by code (links) or by id (the contact form's own select, sent with hx-include).
+    raw_type = params.get("type", "")
+    types = InteractionType.objects.filter(is_active=True)
+    by_type = types.filter(pk=int(raw_type)) if raw_type.isdigit() else types.filter(code=raw_type)
+    interaction_type = by_type.first() if raw_type else None
     return party, deal, interaction_type
 
 

@@ -130,6 +130,10 @@ def test_the_call_form_suggests_the_scripts_of_its_interaction_type(
     fragment = client.get(reverse("playbooks:suggested"), {"party": str(party.pk), "type": "call"}).content.decode()
     assert "Follow script «Первый звонок»" in fragment
     assert "Демонстрация" not in fragment
+    demo = InteractionType.objects.get(code="demo")
+    by_id = client.get(reverse("playbooks:suggested"), {"party": str(party.pk), "type": str(demo.pk)}).content.decode()
+    assert "Follow script «Демонстрация»" in by_id
+    assert "Первый звонок" not in by_id
 
 
 def test_someone_who_cannot_log_contacts_with_the_client_gets_no_buttons(
