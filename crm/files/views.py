@@ -84,6 +84,7 @@ def _card(
         "materials": list(materials[:200]) if can_attach and pick_url else [],
         "max_mb": max_mb(),
         "types": ", ".join(allowed_extensions()),
+        "accept": ",".join(f".{ext}" for ext in allowed_extensions()),
         "standalone": not is_htmx_fragment(request),
     }
     return render(request, "files/files_card.html", context)

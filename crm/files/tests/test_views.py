@@ -1,8 +1,11 @@
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pytest_django.fixtures import Settings
 
@@ -300,3 +303,19 @@ def test_managers_cannot_edit_the_library_and_do_not_see_deactivated_materials(
     services.material_deactivate(actor=head_of_sales, material=material)
     assert client.get(reverse("files:material-download", args=[material.pk])).status_code == 404
     assert "Прайс-лист 2026" not in client.get(reverse("files:material-list")).content.decode()
+
+
+def test_the_card_costs_the_same_queries_for_one_file_or_many(
+    client: Client, manager: User, head_of_sales: User, party: Party, django_assert_max_num_queries: Any
+) -> None:
+    make_material(head_of_sales)
+    client.force_login(manager)
+    url = reverse("files:party-files", args=[party.pk])
+    services.attachment_upload(actor=manager, record=party, upload=upload("a.pdf", pdf_bytes()))
+    with CaptureQueriesContext(connection) as one:
+        client.get(url, headers={"HX-Request": "true"})
+    for number in range(5):
+        services.attachment_upload(actor=manager, record=party, upload=upload(f"{number}.pdf", pdf_bytes()))
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        response = client.get(url, headers={"HX-Request": "true"})
+    assert response.content.decode().count("/download/") == 6
