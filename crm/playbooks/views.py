@@ -311,6 +311,8 @@ def _run_page(request: AuthedHttpRequest, run: ScriptRun, form: RunFinishForm | 
             "run": run, "step": step, "answers": answers, "show_finish": show_finish,
             "form": form or (_finish_form(run) if show_finish else None),
             "can_change": run.user_id == request.user.pk,
+            # A full page shows messages in base.html; a swapped card shows its own.
+            "fragment": is_htmx_fragment(request),
         },
     )  # fmt: skip
 

@@ -220,3 +220,12 @@ def test_the_editor_page_costs_the_same_queries_for_a_longer_script(
     with CaptureQueriesContext(connection) as longer:
         assert client.get(url).status_code == 200
     assert len(longer) == len(short)
+
+
+def test_without_js_a_refusal_is_shown_once_after_the_redirect(
+    client: Client, manager: User, party: Party, call_script: Call
+) -> None:
+    client.force_login(manager)
+    run = _start(client, call_script.script, party)
+    response = client.post(reverse("playbooks:run-back", args=[run.pk]), follow=True)
+    assert response.content.decode().count("This is the first step; there is nothing to go back to.") == 1
