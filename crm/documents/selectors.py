@@ -10,9 +10,16 @@ from crm.parties.models import Party
 from crm.sales.access import deals_visible_to
 from crm.sales.models import Deal
 
+_ROUTES = Prefetch("routes", queryset=ApprovalRoute.objects.order_by("-created_at", "-pk"))
+
 
 def document_list_for(user: User) -> QuerySet[Document]:
-    return documents_visible_to(user).select_related("deal", "party", "created_by").order_by("-created_at", "-pk")
+    return (
+        documents_visible_to(user)
+        .select_related("deal", "party", "created_by")
+        .prefetch_related(_ROUTES)
+        .order_by("-created_at", "-pk")
+    )
 
 
 def deal_documents(deal: Deal) -> QuerySet[Document]:
@@ -20,7 +27,7 @@ def deal_documents(deal: Deal) -> QuerySet[Document]:
     return (
         Document.objects.filter(deal=deal)
         .select_related("created_by")
-        .prefetch_related(Prefetch("routes", queryset=ApprovalRoute.objects.order_by("-created_at", "-pk")))
+        .prefetch_related(_ROUTES)
         .order_by("-created_at", "-pk")
     )
 
@@ -30,6 +37,7 @@ def party_documents_for(user: User, party: Party) -> QuerySet[Document]:
     return (
         Document.objects.filter(party=party, deal__in=deals_visible_to(user))
         .select_related("deal", "created_by")
+        .prefetch_related(_ROUTES)
         .order_by("-created_at", "-pk")
     )
 

@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from docx import Document as WordDocument
+from pytest_django import DjangoAssertNumQueries
 
 from crm.accounts.models import User
 from crm.catalog.tests.factories import currency
@@ -167,3 +168,16 @@ def test_the_api_generates_and_downloads(client: Client, manager: User, deal: De
     assert b"".join(download.streaming_content).startswith(b"%PDF-")  # type: ignore[attr-defined]
     bad = client.post(reverse("api:document-generate"), {"deal": deal.pk, "kind": "x"}, content_type="application/json")
     assert bad.status_code == 400
+
+
+def test_the_document_and_contract_lists_cost_the_same_for_many_rows(
+    client: Client, manager: User, deal: Deal, django_assert_max_num_queries: DjangoAssertNumQueries
+) -> None:
+    for kind in ("proposal", "invoice", "specification"):
+        services.document_generate(actor=manager, deal=deal, kind=kind)
+    client.force_login(manager)
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("documents:document-list")).content.decode()
+    assert page.count("/download/pdf/") == 3
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("documents:contract-list")).status_code == 200
