@@ -348,6 +348,8 @@ def sales_summary_of(deals: QuerySet[Deal], filters: SummaryFilters) -> SalesSum
 
 def _convert(summary: SalesSummary, target: str, on_date: datetime.date) -> None:
     rates = _Rates(target, on_date)
+    # Only amounts in other currencies need rates: USD shown in USD needs none, even with no USD rate entered.
+    foreign = {f.currency for f in summary.currencies} - {target}
     try:
         won = rates.total([(f.won_amount, f.currency) for f in summary.currencies])
         summary.converted = Converted(
@@ -356,9 +358,7 @@ def _convert(summary: SalesSummary, target: str, on_date: datetime.date) -> None
             open_amount=rates.total([(f.open_amount, f.currency) for f in summary.currencies]),
             won_amount=won,
             average_won=round_money(won / summary.won_count) if summary.won_count else None,
-            rates=[
-                Rate(code, *rates.rate(code)) for code in sorted({f.currency for f in summary.currencies} | {target})
-            ],
+            rates=[Rate(code, *rates.rate(code)) for code in sorted(foreign | {target} if foreign else set())],
         )
         for owner in summary.owners:
             owner.won_converted = rates.total([(f.won_amount, f.currency) for f in owner.figures])

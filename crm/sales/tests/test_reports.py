@@ -343,3 +343,17 @@ def test_the_page_costs_the_same_queries_for_seven_deals_or_fifty(
 
     assert response.context["summary"].lost_count == 1 + 43
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_amounts_already_in_the_chosen_currency_need_no_rate(
+    sales: Sales, head_of_sales: User, colleague: User
+) -> None:
+    filters = SummaryFilters(
+        pipeline=sales.pipeline, owner=colleague, currency="USD", rate_date=datetime.date(2025, 1, 1)
+    )
+
+    report = sales_summary(head_of_sales, filters)
+
+    assert report.conversion_error == ""
+    assert report.converted is not None
+    assert (report.converted.won_amount, report.converted.rates) == (Decimal("50.50"), [])
