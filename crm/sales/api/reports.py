@@ -3,6 +3,7 @@
 from typing import Any, cast
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.relations import RelatedField
@@ -105,7 +106,7 @@ class SalesReportSummaryApi(APIView):
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
             start, end = attrs.get("start"), attrs.get("end")
             if start and end and start > end:
-                raise serializers.ValidationError({"end": "The end of the period is before its start."})
+                raise serializers.ValidationError({"end": _("The end of the period is before its start.")})
             return attrs
 
     @extend_schema(parameters=[Input], responses=SalesSummaryOutput)
