@@ -48,13 +48,13 @@ def _board_context(request: AuthedHttpRequest, pipeline: Pipeline) -> dict[str, 
     deals = selectors.board_deals(deal_filter, pipeline)
     board = selectors.board_for(request.user, deals, pipeline, stages, _rates_on(request))
     return {"board": board, "filter": deal_filter, "stages": stages, "query": _filter_query(request, pipeline),
-            "stage_options": _stage_options(stages), "classifiers": selectors.board_classifiers(),
+            "move_controls": _move_controls(stages), "classifiers": selectors.board_classifiers(),
             "selected_nodes": {int(v) for v in request.GET.getlist("node") if v.isdigit()}}  # fmt: skip
 
 
-def _stage_options(stages: list[Stage]) -> str:
-    """The stage <option>s of every card's move form, rendered once per page rather than once per card."""
-    return render_to_string("sales/board.html#stage-options", {"stages": stages})
+def _move_controls(stages: list[Stage]) -> str:
+    """The stage select and button of every card's move form, rendered once per page rather than once per card."""
+    return render_to_string("sales/board.html#move-controls", {"stages": stages})
 
 
 @login_required
@@ -80,7 +80,7 @@ def board_column_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         "stage": stage,
         "pipeline": stage.pipeline,
         "stages": stages,
-        "stage_options": _stage_options(stages),
+        "move_controls": _move_controls(stages),
         "cards": cards,
         "next_cursor": next_cursor,
         "query": _filter_query(request, stage.pipeline),

@@ -236,6 +236,7 @@ def test_the_board_page_shows_columns_cards_and_the_table_view_link(client: Clie
     assert _column(response.context["board"], flow.qualification).count == 2
     move = reverse("sales:board-move", args=[servers.pk])
     assert f'action="{move}?owner={manager.pk}&amp;pipeline={flow.pipeline.pk}"' in page  # the no-JS move form
+    assert page.count(f'<option value="{flow.demo.pk}">Демонстрация</option>') == 2  # in each card's form
 
 
 def test_the_board_page_query_count_does_not_grow_with_cards(
