@@ -277,7 +277,10 @@ def test_vat_included_is_extracted_and_parts_add_up(manager: User, deal_of_manag
 
 
 def test_deal_totals_sum_lines_with_different_vat_rates(manager: User, deal_of_manager: Deal) -> None:
-    goods, service = ProductFactory(vat_rate="20", cost=Decimal("50")), ProductFactory(vat_rate="none", cost=Decimal("0"))
+    goods, service = (
+        ProductFactory(vat_rate="20", cost=Decimal("50")),
+        ProductFactory(vat_rate="none", cost=Decimal("0")),
+    )
     _priced(goods, "120.00")
     _priced(service, "500.00")
     deal_line_add(actor=manager, deal=deal_of_manager, product=goods, quantity=Decimal("2"))
