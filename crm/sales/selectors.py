@@ -120,7 +120,16 @@ def party_deals_for(user: User, party: Party) -> QuerySet[Deal]:
 def deal_detail(deal: Deal) -> Deal:
     """The deal with what its card shows, loaded in a fixed number of queries."""
     return (
-        Deal.objects.select_related("party", "contact", "owner", "stage", "pipeline", "currency", "lost_reason")
+        Deal.objects.select_related(
+            "party",
+            "contact",
+            "owner",
+            "stage__performer",
+            "stage__performer_role",
+            "pipeline",
+            "currency",
+            "lost_reason",
+        )
         .prefetch_related(
             Prefetch("lines", queryset=DealLine.objects.select_related("product", "price_list")),
             "competitors",

@@ -13,7 +13,8 @@ from crm.accounts.models import User
 from crm.activities.models import Interaction, InteractionType
 from crm.catalog.tests.factories import PriceListFactory, PriceListItemFactory, PriceRuleFactory, ProductFactory
 from crm.parties.models import ClassifierNode, Party
-from crm.parties.tests.factories import PartyFactory
+from crm.parties.services import party_set_classification
+from crm.parties.tests.factories import ClassifierNodeFactory, PartyFactory
 from crm.sales.models import Deal, DealEvent, DealLine, DiscountLimit, Pipeline, Stage, StageRequirement
 from crm.sales.tests.conftest import Flow
 from crm.sales.tests.factories import DealFactory, DealLineFactory
@@ -305,3 +306,26 @@ def test_time_is_shown_in_words(client: Client, manager: User, deal_of_manager: 
     _login(client, manager)
     response = client.get(reverse("sales:deal-detail", args=[deal_of_manager.pk]))
     assert response.context["time_in_stages"][0].text.startswith("2 days 3 h")
+
+
+def test_the_filters_by_team_classifier_text_and_period(
+    client: Client, manager: User, outsider: User, head_of_sales: User, flow: Flow
+) -> None:
+    vip = ClassifierNodeFactory(name="VIP")
+    vip_client = PartyFactory(responsible=manager, name="ООО Важный")
+    party_set_classification(actor=manager, party=vip_client, nodes=[vip])
+    DealFactory(owner=manager, party=vip_client, title="Важная", expected_close_date=datetime.date(2026, 5, 10))
+    DealFactory(owner=manager, title="Обычная", expected_close_date=datetime.date(2026, 7, 1))
+    DealFactory(owner=outsider, title="Другой команды")
+    _login(client, head_of_sales)
+    url = reverse("sales:deal-list")
+
+    def titles(params: dict[str, str]) -> list[str]:
+        return sorted(d.title for d in client.get(url, params).context["page"].rows)
+
+    assert manager.team is not None
+    assert titles({"team": str(manager.team.pk)}) == ["Важная", "Обычная"]
+    assert titles({"node": str(vip.pk)}) == ["Важная"]
+    assert titles({"q": "важн"}) == ["Важная"]
+    assert titles({"expected_close_after": "2026-06-01", "expected_close_before": "2026-12-31"}) == ["Обычная"]
+    assert titles({"owner": str(outsider.pk)}) == ["Другой команды"]
