@@ -485,7 +485,9 @@ def rule_move_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 def quote_view(request: AuthedHttpRequest) -> HttpResponse:
     """Try the rules: which price a client gets for a product on a date, and why. Reads only."""
     form = QuoteForm(request.GET or None, initial={"on_date": timezone.localdate()})
-    context: dict[str, object] = {"quote_form": form, "searched": False}
+    fragment = is_htmx_fragment(request)
+    # A fragment swapped under the rules page's form shows the form's errors itself.
+    context: dict[str, object] = {"quote_form": form, "searched": False, "fragment": fragment}
     if request.GET and form.is_valid():
         data = form.cleaned_data
         if data["party"]:
@@ -506,8 +508,7 @@ def quote_view(request: AuthedHttpRequest) -> HttpResponse:
             context["candidates"] = party_search(request.user, data["party_q"], limit=10)
         else:
             form.add_error("party_q", _("Find a client or enter its id."))
-    template = "catalog/quote.html#result" if is_htmx_fragment(request) else "catalog/quote.html"
-    return render(request, template, context)
+    return render(request, "catalog/quote.html#result" if fragment else "catalog/quote.html", context)
 
 
 # Currencies and rates
