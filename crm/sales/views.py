@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import BaseForm
 from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -192,6 +193,14 @@ def deal_restore_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 # The deal card -------------------------------------------------------------------------------------------------------
 
 
+def _back_to_card(request: AuthedHttpRequest, deal_pk: int) -> HttpResponse:
+    """After a change: reload the card (htmx follows HX-Redirect; without JS a plain redirect)."""
+    url = reverse("sales:deal-detail", args=[deal_pk])
+    if is_htmx_fragment(request):
+        return HttpResponse(headers={"HX-Redirect": url})
+    return redirect(url)
+
+
 def _card(
     request: AuthedHttpRequest,
     deal: Deal,
@@ -265,7 +274,7 @@ def deal_move_stage_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             add_service_errors(form, error)
         else:
             messages.success(request, _("The deal is now in the stage “%(stage)s”.") % {"stage": deal.stage.name})
-            return redirect("sales:deal-detail", pk=deal.pk)
+            return _back_to_card(request, deal.pk)
     return _card(request, deal, move_form=form)
 
 
@@ -287,7 +296,7 @@ def deal_line_add_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             add_service_errors(form, error)
         else:
             messages.success(request, _("Line added."))
-            return redirect("sales:deal-detail", pk=deal.pk)
+            return _back_to_card(request, deal.pk)
     return _card(request, deal, line_form=form)
 
 
@@ -309,7 +318,7 @@ def deal_line_update_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             add_service_errors(form, error)
         else:
             messages.success(request, _("Line saved."))
-            return redirect("sales:deal-detail", pk=line.deal_id)
+            return _back_to_card(request, line.deal_id)
     line.deal.refresh_from_db()
     return _card(request, line.deal, line_errors={line.pk: form})
 
@@ -342,7 +351,7 @@ def deal_log_interaction_view(request: AuthedHttpRequest, pk: int) -> HttpRespon
             add_service_errors(form, error)
         else:
             messages.success(request, _("Contact logged."))
-            return redirect("sales:deal-detail", pk=deal.pk)
+            return _back_to_card(request, deal.pk)
     return _card(request, deal, interaction_form=form)
 
 

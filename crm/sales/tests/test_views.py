@@ -329,3 +329,15 @@ def test_the_filters_by_team_classifier_text_and_period(
     assert titles({"q": "важн"}) == ["Важная"]
     assert titles({"expected_close_after": "2026-06-01", "expected_close_before": "2026-12-31"}) == ["Обычная"]
     assert titles({"owner": str(outsider.pk)}) == ["Другой команды"]
+
+
+def test_with_htmx_a_refusal_comes_back_in_place_and_a_success_reloads_the_card(
+    client: Client, manager: User, deal_of_manager: Deal, flow: Flow
+) -> None:
+    _login(client, manager)
+    url = reverse("sales:deal-move-stage", args=[deal_of_manager.pk])
+    refused = client.post(url, {"stage": flow.proposal.pk}, HTTP_HX_REQUEST="true")
+    assert refused.status_code == 200  # htmx swaps only 2xx answers
+    assert "Демонстрация проведена" in refused.content.decode()
+    moved = client.post(url, {"stage": flow.demo.pk}, HTTP_HX_REQUEST="true")
+    assert (moved.status_code, moved["HX-Redirect"]) == (200, reverse("sales:deal-detail", args=[deal_of_manager.pk]))
