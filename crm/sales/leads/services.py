@@ -25,7 +25,7 @@ from crm.parties.models import Party
 from crm.parties.services import contact_person_create, party_create
 from crm.parties.validators import validate_inn
 from crm.sales.choices import DealSource, LeadChannel, LeadRuleKind, LeadStatus
-from crm.sales.leads.access import OPEN_STATUSES, can_own_leads
+from crm.sales.leads.access import OPEN_STATUSES, can_own_leads, lead_owner_candidates
 from crm.sales.leads.selectors import manager_loads
 from crm.sales.models import Lead, LeadRule, Pipeline, Stage
 from crm.sales.services import deal_create
@@ -121,7 +121,7 @@ def _pick_manager(rule: LeadRule) -> User | None:
     stored, so the turn survives a restart.
     """
     locked = LeadRule.objects.select_for_update().get(pk=rule.pk)
-    managers = [m for m in locked.managers.filter(is_active=True).order_by("pk") if can_own_leads(m)]
+    managers = list(locked.managers.filter(pk__in=lead_owner_candidates().values("pk")).order_by("pk"))
     if not managers:
         return None
     if locked.kind == LeadRuleKind.LOAD:
