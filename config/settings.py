@@ -186,6 +186,9 @@ SPECTACULAR_SETTINGS = {
 CRM_CONTACT_STALE_DAYS = env_int("CRM_CONTACT_STALE_DAYS", 180)
 # Lists show exact totals up to this number, then "N+" (counting millions of rows is slow).
 CRM_LIST_COUNT_CAP = env_int("CRM_LIST_COUNT_CAP", 10000)
+# The secret a company site sends with its lead form to /sales/leads/webform/; empty turns the form off.
+CRM_LEAD_FORM_TOKEN = env_str("CRM_LEAD_FORM_TOKEN", "")
+CRM_LEAD_FORM_RATE_PER_MINUTE = env_int("CRM_LEAD_FORM_RATE_PER_MINUTE", 10)
 # Used in links inside e-mails, e.g. https://crm.example.com
 CRM_BASE_URL = env_str("CRM_BASE_URL", "").rstrip("/")
 CRM_PHONE_REGION = env_str("CRM_PHONE_REGION", "RU")
