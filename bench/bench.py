@@ -599,7 +599,8 @@ def main() -> None:
                     continue
                 op_token, headers = op.auth or (token, {})
                 call = http_call(server.port, op_token, make, headers if label == "api" else None)
-                warm_up(call, op.items, args.warmup_seconds)
+                # As many clients as workers, so that no worker meets its first (cold) request in the measurement.
+                throughput(call, op.items, args.workers, 10**9, args.warmup_seconds)
                 op.results[label] = latency(call, op.items, args.requests, args.seconds)
                 if op.results[label].count:
                     op.results[f"{label}_throughput"] = throughput(
