@@ -398,3 +398,25 @@ def test_the_team_lead_sees_the_team_board_without_move_forms(
     page = client.get(reverse("sales:board")).content.decode()
     assert deal_of_manager.title in page
     assert reverse("sales:board-move", args=[deal_of_manager.pk]) not in page
+
+
+def test_the_column_of_an_inactive_pipeline_is_not_found(client: Client, flow: Flow, manager: User) -> None:
+    Pipeline.objects.filter(pk=flow.pipeline.pk).update(is_active=False)
+    client.force_login(manager)
+    assert client.get(reverse("sales:board-column", args=[flow.qualification.pk])).status_code == 404
+    assert client.get(reverse("sales:board-column", args=[999_999])).status_code == 404
+
+
+def test_a_won_column_loads_its_cards_on_demand(client: Client, flow: Flow, manager: User) -> None:
+    won = _deal(flow, manager, flow.won, "700.00", title="Выигранная сделка")
+    client.force_login(manager)
+
+    page = client.get(reverse("sales:board")).content.decode()
+    cards = client.get(reverse("sales:board-column", args=[flow.won.pk]), headers={"HX-Request": "true"})
+
+    assert won.title not in page  # folded: the count and the sum only
+    assert _column(client.get(reverse("sales:board")).context["board"], flow.won).sums == [
+        Money(Decimal("700.00"), "RUB")
+    ]
+    assert reverse("sales:board-column", args=[flow.won.pk]) in page
+    assert won.title in cards.content.decode()
