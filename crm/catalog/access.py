@@ -65,6 +65,7 @@ def product_groups_visible_to(user: User) -> QuerySet[ProductGroup]:
 
 
 def get_product_group_for(user: User, pk: int, *, action: Action = "view") -> ProductGroup:
+    """The group (404 if missing), and 403 for a change by a non-manager."""
     group = get_object_or_404(product_groups_visible_to(user), pk=pk)
     if action == "change":
         require_catalog_manager(user)
@@ -77,6 +78,7 @@ def price_lists_visible_to(user: User) -> QuerySet[PriceList]:
 
 
 def get_price_list_for(user: User, pk: int, *, action: Action = "view") -> PriceList:
+    """The price list (404 if missing), and 403 for a change by a non-manager."""
     price_list = get_object_or_404(price_lists_visible_to(user).select_related("currency"), pk=pk)
     if action == "change":
         require_catalog_manager(user)
@@ -84,14 +86,17 @@ def get_price_list_for(user: User, pk: int, *, action: Action = "view") -> Price
 
 
 def price_list_items_visible_to(user: User) -> QuerySet[PriceListItem]:
+    """Every price of every price list."""
     return PriceListItem.objects.all() if user.is_active else PriceListItem.objects.none()
 
 
 def price_rules_visible_to(user: User) -> QuerySet[PriceRule]:
+    """Every price rule: managers see why a client gets the price it gets."""
     return PriceRule.objects.all() if user.is_active else PriceRule.objects.none()
 
 
 def get_price_rule_for(user: User, pk: int, *, action: Action = "view") -> PriceRule:
+    """The rule (404 if missing), and 403 for a change by a non-manager."""
     rule = get_object_or_404(price_rules_visible_to(user).select_related("price_list", "node"), pk=pk)
     if action == "change":
         require_catalog_manager(user)
@@ -99,8 +104,10 @@ def get_price_rule_for(user: User, pk: int, *, action: Action = "view") -> Price
 
 
 def currencies_visible_to(user: User) -> QuerySet[Currency]:
+    """Every currency, the base one first."""
     return Currency.objects.all() if user.is_active else Currency.objects.none()
 
 
 def exchange_rates_visible_to(user: User) -> QuerySet[ExchangeRate]:
+    """Every dated rate."""
     return ExchangeRate.objects.all() if user.is_active else ExchangeRate.objects.none()

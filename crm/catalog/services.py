@@ -142,6 +142,7 @@ def product_group_create(*, actor: User, name: str, parent: ProductGroup | None 
 
 @transaction.atomic
 def product_group_rename(*, actor: User, group: ProductGroup, name: str) -> ProductGroup:
+    """Rename a group; siblings keep distinct names."""
     old = group.name
     group.name = _check_group_name(name, group.parent, exclude_pk=group.pk)
     group.save(update_fields=["name", "updated_at"])
@@ -209,10 +210,14 @@ def price_list_create(*, actor: User, data: Mapping[str, Any]) -> PriceList:
 
 @transaction.atomic
 def price_list_update(*, actor: User, price_list: PriceList, data: Mapping[str, Any]) -> PriceList:
+    """Change a price list's name, currency, VAT mode, validity or activity; the change is recorded."""
     fields = [k for k in data if k in PRICE_LIST_FIELDS]
     before = {field: getattr(price_list, field) for field in fields}
     for field in fields:
         setattr(price_list, field, data[field])
+    if "currency" in fields and before["currency"] != price_list.currency and price_list.items.exists():
+        # The prices are plain numbers of the list's currency: they would silently mean another money.
+        raise ValidationError({"currency": _("The price list has prices: its currency can no longer change.")})
     _check_price_list(price_list)
     price_list.save(update_fields=[*fields, "updated_at"])
     changes = _changes(before, price_list, fields)
@@ -327,6 +332,7 @@ def price_rule_create(
 def price_rule_update(
     *, actor: User, rule: PriceRule, price_list: PriceList, node: ClassifierNode | None, relationship: str
 ) -> PriceRule:
+    """Change what a rule asks of the client and which price list it gives; its place stays."""
     before = {"price_list": rule.price_list_id, "node": rule.node_id, "relationship": rule.relationship}
     rule.price_list, rule.node, rule.relationship = price_list, node, relationship or ""
     _check_rule(rule)
@@ -341,6 +347,7 @@ def price_rule_update(
 
 @transaction.atomic
 def price_rule_delete(*, actor: User, rule: PriceRule) -> None:
+    """Delete a rule; the rest are renumbered 1..n in their order."""
     _record("price_rule", rule.pk, actor, CatalogEvent.Kind.DELETED, price_list=rule.price_list_id)
     rule.delete()
     _renumber(list(PriceRule.objects.order_by("position", "pk")))

@@ -127,7 +127,9 @@ def product_create_view(request: AuthedHttpRequest) -> HttpResponse:
 @login_required
 def product_update_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     product = get_product_for(request.user, pk, action="change")
-    form = ProductForm(request.POST or None, instance=product)
+    # The form validates on a copy: a ModelForm writes its data into its instance, and the service must
+    # see the stored values to record what changed.
+    form = ProductForm(request.POST or None, instance=get_product_for(request.user, pk))
     if request.method == "POST" and form.is_valid():
         try:
             services.product_update(
@@ -280,7 +282,7 @@ def price_list_create_view(request: AuthedHttpRequest) -> HttpResponse:
 @login_required
 def price_list_update_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     price_list = get_price_list_for(request.user, pk, action="change")
-    form = PriceListForm(request.POST or None, instance=price_list)
+    form = PriceListForm(request.POST or None, instance=get_price_list_for(request.user, pk))  # a copy, as above
     if request.method == "POST" and form.is_valid():
         try:
             services.price_list_update(actor=request.user, price_list=price_list, data=form.price_list_data())

@@ -276,3 +276,15 @@ def test_rates_import_factory_rate_is_overwritten(administrator: User) -> None:
     result = services.exchange_rates_import(actor=administrator, content=b"2026-01-15;USD;90,5\n")
     assert (result.imported, result.errors) == (1, [])
     assert ExchangeRate.objects.get().rate == Decimal("90.5")
+
+
+def test_the_currency_of_a_price_list_with_prices_cannot_change(administrator: User) -> None:
+    item = PriceListItemFactory()
+    with pytest.raises(ValidationError) as error:
+        services.price_list_update(actor=administrator, price_list=item.price_list, data={"currency": currency("USD")})
+    assert list(error.value.message_dict) == ["currency"]
+    item.price_list.refresh_from_db()
+    assert item.price_list.currency_id == "RUB"
+    empty = PriceListFactory()
+    services.price_list_update(actor=administrator, price_list=empty, data={"currency": currency("USD")})
+    assert empty.currency_id == "USD"

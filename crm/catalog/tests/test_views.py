@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from pytest_django import DjangoAssertNumQueries
 
 from crm.accounts.models import User
-from crm.catalog.models import ExchangeRate, PriceListItem, Product
+from crm.catalog.models import CatalogEvent, ExchangeRate, PriceListItem, Product
 from crm.catalog.tests.factories import (
     ExchangeRateFactory,
     PriceListFactory,
@@ -141,6 +141,7 @@ def test_the_product_form_creates_and_a_stale_edit_is_refused(client: Client, ad
     assert stale.context["form"].non_field_errors()
     product.refresh_from_db()
     assert (product.name, product.version) == ("Первое", 2)
+    assert CatalogEvent.objects.get(kind="changed").data == {"changes": {"name": ["Внедрение", "Первое"]}}
 
 
 def test_the_price_table_editor_sets_and_removes_prices_and_shows_bad_boxes(
