@@ -1,7 +1,8 @@
 """Reading exchange rates from CSV: date;currency;rate[;nominal], as banks and the Central Bank publish them.
 
 Accepts a comma or a semicolon between columns, a decimal comma or point, UTF-8 (with or without BOM)
-or Windows-1251, dates as 2026-01-31 or 31.01.2026, and an optional header line. Every row is checked
+or Windows-1251, dates as 2026-01-31 or 31.01.2026, and an optional header line. With commas between
+columns a decimal comma must be quoted, unless a header shows that the row has one cell too many. Every row is checked
 before anything is written, so a file is imported whole or not at all.
 """
 
@@ -74,13 +75,18 @@ def parse_rates_csv(content: bytes, currencies: Mapping[str, Currency]) -> tuple
     rows: list[RateRow] = []
     errors: list[RowError] = []
     seen: dict[tuple[str, datetime.date], int] = {}
+    header_width = 0
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     for number, cells in enumerate(reader, start=1):
         if not any(cell.strip() for cell in cells):
             continue
         raw = delimiter.join(cells)
         if not rows and not errors and cells[0].strip().casefold() in HEADER_WORDS:
+            header_width = len(cells)
             continue
+        if delimiter == "," and header_width and len(cells) == header_width + 1 and cells[3].strip().isdigit():
+            # "2026-01-10,USD,90,5" under a three-column header: an unquoted decimal comma split the rate.
+            cells = [*cells[:2], f"{cells[2]}.{cells[3].strip()}", *cells[4:]]
         if len(rows) + len(errors) >= MAX_ROWS:
             errors.append(RowError(number, raw, _("More than %(count)s rows: split the file.") % {"count": MAX_ROWS}))
             break

@@ -82,3 +82,10 @@ def test_an_empty_file_is_an_error(administrator: User) -> None:
     with translation.override("en"):
         result = exchange_rates_import(actor=administrator, content=b"date;currency;rate\n\n")
     assert [(e.line, e.message) for e in result.errors] == [(0, "The file has no rates.")]
+
+
+def test_an_unquoted_decimal_comma_under_a_comma_header_is_read_as_one_rate(administrator: User) -> None:
+    content = b"date,currency,rate\n2026-01-10,USD,90,5\n2026-01-11,USD,91\n"
+    result = exchange_rates_import(actor=administrator, content=content)
+    assert (result.imported, result.errors) == (2, [])
+    assert [r[2] for r in rates()] == [D("90.5"), D("91")]
