@@ -2,7 +2,7 @@
 
 The board's cost must not grow with the number of deals or stages: counts and sums come from one
 GROUP BY over the visible deals, the first cards of every column from one query (a UNION ALL of
-per-stage index walks on PostgreSQL, a window function elsewhere) plus one query loading them.
+per-stage index walks) plus one query loading them.
 """
 
 import datetime
@@ -10,10 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -208,26 +207,27 @@ def card_of(user: User, deal: Deal) -> Card:
 
 
 def _first_cards(user: User, deals: QuerySet[Deal], stage_ids: list[int]) -> dict[int, list[Card]]:
-    """Up to CARDS_PER_COLUMN + 1 newest cards of each stage (the extra one says there are more): two queries."""
+    """Up to CARDS_PER_COLUMN + 1 newest cards of each stage (the extra one says there are more): two queries.
+
+    The ids come from one UNION ALL of per-stage `ORDER BY ... LIMIT` subqueries, each a short walk of the
+    deal_board index (pipeline, is_deleted, stage, -updated_at). The ORM cannot wrap sliced querysets of a
+    union in subqueries on SQLite, and a window function over all the pipeline's deals costs a full scan,
+    so the statement is assembled from the ORM's own SQL for each stage.
+    """
     if not stage_ids:
         return {}
-    limit = CARDS_PER_COLUMN + 1
     ordered = deals.order_by(*CARD_ORDER).values_list("pk", flat=True)
-    if connection.features.supports_slicing_ordering_in_compound:
-        # One short walk of the deal_board index (pipeline, is_deleted, stage, -updated_at) per stage.
-        first, *others = [ordered.filter(stage_id=stage_id)[:limit] for stage_id in stage_ids]
-        ids = list(first.union(*others, all=True)) if others else list(first)
-    else:
-        ids = list(
-            deals.filter(stage_id__in=stage_ids)
-            .annotate(
-                rank=Window(
-                    RowNumber(), partition_by=[F("stage_id")], order_by=[F("updated_at").desc(), F("pk").desc()]
-                )
-            )
-            .filter(rank__lte=limit)
-            .values_list("pk", flat=True)
-        )
+    try:
+        statements = [
+            ordered.filter(stage_id=stage_id)[: CARDS_PER_COLUMN + 1].query.sql_with_params() for stage_id in stage_ids
+        ]
+    except EmptyResultSet:  # a user who sees no deals at all
+        return {stage_id: [] for stage_id in stage_ids}
+    union = " UNION ALL ".join(f"SELECT * FROM ({sql}) AS stage{n}" for n, (sql, _params) in enumerate(statements))
+    params = [value for _sql, values in statements for value in values]
+    with connection.cursor() as cursor:
+        cursor.execute(union, params)
+        ids = [row[0] for row in cursor.fetchall()]
     cards: dict[int, list[Card]] = {stage_id: [] for stage_id in stage_ids}
     for deal in _card_query(Deal.objects.filter(pk__in=ids)):
         cards[deal.stage_id].append(card_of(user, deal))

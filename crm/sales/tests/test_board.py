@@ -420,3 +420,12 @@ def test_a_won_column_loads_its_cards_on_demand(client: Client, flow: Flow, mana
     ]
     assert reverse("sales:board-column", args=[flow.won.pk]) in page
     assert won.title in cards.content.decode()
+
+
+def test_a_deactivated_user_gets_an_empty_board(flow: Flow, manager: User) -> None:
+    _deal(flow, manager, flow.qualification, "1.00")
+    manager.is_active = False
+
+    result = _board(manager, flow)
+
+    assert [(c.count, c.cards) for c in result.columns] == [(0, [])] * 6
