@@ -22,6 +22,7 @@ from crm.parties.models import Classifier, ClassifierNode
 from crm.sales.access import can_change_deal, deals_visible_to
 from crm.sales.filters import DealFilter
 from crm.sales.models import Deal, Pipeline, Stage
+from crm.sales.selectors import lost_reason_nodes
 
 CARDS_PER_COLUMN = 30
 # Newest activity first; the primary key breaks ties so the "show more" keyset is exact.
@@ -94,9 +95,14 @@ def board_stage(pk: int) -> Stage:
 
 
 def lost_reason(data: Mapping[str, str]) -> ClassifierNode | None:
-    """The lost reason a move names (a classifier node), if any; the service checks that it fits."""
+    """The lost reason a move names, if it is one of the lost reasons."""
     raw = data.get("lost_reason", "")
-    return ClassifierNode.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+    return lost_reason_nodes().filter(pk=int(raw)).first() if raw.isdigit() else None
+
+
+def lost_reason_choices() -> list[dict[str, object]]:
+    """The lost reasons a refused move to a lost stage offers to pick from."""
+    return [{"id": node.pk, "name": node.name} for node in lost_reason_nodes()]
 
 
 def board_classifiers() -> QuerySet[Classifier]:

@@ -111,6 +111,7 @@ def board_move_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     stage_id = request.POST.get("stage", "")
     target = next((s for s in selectors.board_stages(pipeline) if str(s.pk) == stage_id), None)
     errors: list[str] = []
+    reasons: list[dict[str, object]] | None = None
     if target is None:
         errors = [_("Choose a stage of the deal's pipeline.")]
     elif target.pk != deal.stage_id:
@@ -120,6 +121,8 @@ def board_move_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationError as error:
             errors = _messages_of(error)
+            if "lost_reason" in getattr(error, "error_dict", {}):
+                reasons = selectors.lost_reason_choices()
     back = f"{reverse('sales:board')}?{_filter_query(request, pipeline)}"
     if not _wants_json(request):
         if errors:
@@ -128,7 +131,10 @@ def board_move_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("The deal was moved."))
         return redirect(back)
     if errors:
-        return JsonResponse({"ok": False, "errors": errors}, status=400)
+        refusal: dict[str, object] = {"ok": False, "errors": errors}
+        if reasons is not None:
+            refusal["lost_reasons"] = reasons  # board.js offers them and posts the move again
+        return JsonResponse(refusal, status=400)
     context = _board_context(request, pipeline)
     card = next(
         (c for column in context["board"].columns for c in column.cards if c.deal.pk == deal.pk),

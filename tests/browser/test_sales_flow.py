@@ -23,6 +23,7 @@ from crm.catalog.tests.factories import (
 )
 from crm.parties.tests.factories import PartyFactory
 from crm.sales.models import Deal, Pipeline, Stage
+from crm.sales.tests.factories import DealFactory
 
 from .conftest import shot
 from .test_flows import ru, sign_in
@@ -121,3 +122,31 @@ def test_deal_from_the_price_list_through_the_board_to_a_proposal(
     page.reload()
     expect(card_in(page, proposal, deal)).to_be_visible()
     expect(page.locator("h2.page-title")).to_contain_text(ru("Deal board"))
+
+
+def test_a_card_dropped_on_the_lost_column_asks_for_the_reason(
+    live_server: LiveServer, page: Page, manager: User
+) -> None:
+    base = live_server.url
+    pipeline = Pipeline.objects.get(name="Новые продажи")
+    Pipeline.objects.exclude(pk=pipeline.pk).update(is_active=False)
+    qualification, lost = pipeline.stages.get(name="Квалификация"), pipeline.stages.get(name="Проиграно")
+    deal = DealFactory(owner=manager, pipeline=pipeline, stage=qualification, title="Лицензии на год")
+
+    sign_in(page, base, "manager")
+    # A screen wide enough for all seven columns: Playwright's drag does not scroll the board sideways.
+    page.set_viewport_size({"width": 2200, "height": 900})
+    page.goto(f"{base}/sales/board/")
+    drag(page, deal, lost)
+    alert = page.locator("#board-alert")
+    expect(alert).to_contain_text(ru("Say why the deal is lost."))
+    expect(card_in(page, qualification, deal)).to_be_visible()
+    alert.locator("select[name=lost_reason]").select_option(label="Нет бюджета")
+    with page.expect_response(lambda r: f"/sales/board/deals/{deal.pk}/move/" in r.url):
+        alert.locator("button[type=submit]").click()
+    expect(card_in(page, lost, deal)).to_be_visible()
+    expect(alert).to_be_hidden()
+    expect(page.locator(f'[data-column-head="{lost.pk}"] [data-count]')).to_have_text("1")
+    shot(page, NAME, "05-lost-with-reason")
+    deal.refresh_from_db()
+    assert (deal.stage, deal.lost_reason.name if deal.lost_reason else None) == (lost, "Нет бюджета")

@@ -19,6 +19,7 @@ from crm.catalog.tests.factories import currency
 from crm.parties.tests.factories import ClassifierNodeFactory, PartyFactory
 from crm.sales import board
 from crm.sales.models import Deal, DealEvent, DealStageChange, Pipeline, Stage
+from crm.sales.selectors import lost_reason_nodes
 from crm.sales.tests.conftest import Flow
 from crm.sales.tests.factories import DealFactory, PipelineFactory, StageFactory
 
@@ -348,13 +349,24 @@ def test_without_javascript_the_card_form_moves_and_redirects_back_with_a_messag
     assert deal_of_manager.stage == flow.qualification
 
 
-def test_a_move_to_a_lost_stage_asks_for_the_reason(
+def test_a_move_to_a_lost_stage_asks_for_the_reason_and_takes_it(
     client: Client, flow: Flow, manager: User, deal_of_manager: Deal
 ) -> None:
+    reasons = list(lost_reason_nodes())
     client.force_login(manager)
-    assert _move(client, deal_of_manager, flow.lost) == (400, {"ok": False, "errors": ["Say why the deal is lost."]})
+
+    status, body = _move(client, deal_of_manager, flow.lost)
     deal_of_manager.refresh_from_db()
-    assert deal_of_manager.stage == flow.qualification
+    assert (status, body["errors"], deal_of_manager.stage) == (400, ["Say why the deal is lost."], flow.qualification)
+    assert body["lost_reasons"] == [{"id": r.pk, "name": r.name} for r in reasons]
+    assert [r.name for r in reasons][:2] == ["Цена", "Выбрали конкурента"]
+
+    url = reverse("sales:board-move", args=[deal_of_manager.pk])
+    answer = client.post(
+        url, {"stage": flow.lost.pk, "lost_reason": reasons[1].pk}, headers={"Accept": "application/json"}
+    )
+    deal_of_manager.refresh_from_db()
+    assert (answer.status_code, deal_of_manager.stage, deal_of_manager.lost_reason) == (200, flow.lost, reasons[1])
 
 
 def test_a_stage_of_another_pipeline_is_refused(
