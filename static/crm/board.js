@@ -91,6 +91,7 @@
   for (const list of board.querySelectorAll(".board-cards")) {
     Sortable.create(list, {
       group: "board", sort: false, animation: 120, draggable: ".board-card:not(.is-locked)",
+      delay: 250, delayOnTouchOnly: true,  // on a phone a swipe scrolls the board; a long press picks the card up
       filter: "a, select, button, .board-more", preventOnFilter: false, ghostClass: "board-card-ghost",
       onEnd: move,
     });

@@ -123,6 +123,14 @@ def test_deal_from_the_price_list_through_the_board_to_a_proposal(
     expect(card_in(page, proposal, deal)).to_be_visible()
     expect(page.locator("h2.page-title")).to_contain_text(ru("Deal board"))
 
+    # 5. On a phone the columns scroll sideways and each card keeps its move form.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    card = card_in(page, proposal, deal)
+    card.scroll_into_view_if_needed()
+    expect(card.locator("select[name=stage]")).to_be_visible()
+    shot(page, NAME, "05-phone")
+
 
 def test_a_card_dropped_on_the_lost_column_asks_for_the_reason(
     live_server: LiveServer, page: Page, manager: User
@@ -147,6 +155,6 @@ def test_a_card_dropped_on_the_lost_column_asks_for_the_reason(
     expect(card_in(page, lost, deal)).to_be_visible()
     expect(alert).to_be_hidden()
     expect(page.locator(f'[data-column-head="{lost.pk}"] [data-count]')).to_have_text("1")
-    shot(page, NAME, "05-lost-with-reason")
+    shot(page, NAME, "06-lost-with-reason")
     deal.refresh_from_db()
     assert (deal.stage, deal.lost_reason.name if deal.lost_reason else None) == (lost, "Нет бюджета")
