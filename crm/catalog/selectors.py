@@ -20,7 +20,7 @@ from crm.catalog.access import (
     products_visible_to,
 )
 from crm.catalog.filters import ProductFilter
-from crm.catalog.models import ExchangeRate, PriceList, PriceListItem, PriceRule, Product, ProductGroup
+from crm.catalog.models import CatalogEvent, ExchangeRate, PriceList, PriceListItem, PriceRule, Product, ProductGroup
 from crm.catalog.money import round_money
 from crm.core.db import contains_casefold
 
@@ -73,12 +73,18 @@ def product_prices(user: User, product: Product) -> list[ProductPrice]:
 
 
 def product_groups_tree(user: User) -> list[ProductGroup]:
-    """Every group in tree order with its count of live products."""
-    return list(
-        product_groups_visible_to(user)
-        .annotate(product_count=Count("products", filter=Q(products__is_deleted=False)))
-        .order_by("path")
+    """Every group in tree order (siblings by display order, then name) with its count of live products."""
+    groups = list(
+        product_groups_visible_to(user).annotate(product_count=Count("products", filter=Q(products__is_deleted=False)))
     )
+    by_pk = {group.pk: group for group in groups}
+
+    def tree_key(group: ProductGroup) -> list[tuple[int, str]]:
+        # A path string sorts "12/" before "5/"; the ancestors' (position, name) give the order people set.
+        ancestors = [by_pk[int(pk)] for pk in group.path.strip("/").split("/") if pk and int(pk) in by_pk]
+        return [(a.position, a.name.casefold()) for a in ancestors]
+
+    return sorted(groups, key=tree_key)
 
 
 def price_lists_for(user: User) -> QuerySet[PriceList]:
@@ -135,3 +141,11 @@ def latest_rates(user: User, on_date: date) -> dict[str, ExchangeRate]:
     for rate in recent.order_by("currency_id", "-on_date"):
         latest.setdefault(rate.currency_id, rate)
     return latest
+
+
+def product_history(product: Product, *, limit: int = 20) -> list[CatalogEvent]:
+    """The product's latest changes, its price changes in any price list included, newest first."""
+    events = CatalogEvent.objects.filter(
+        Q(entity="product", entity_id=str(product.pk)) | Q(entity="price_list", data__product=product.pk)
+    )
+    return list(events.select_related("actor").order_by("-at", "-pk")[:limit])

@@ -104,6 +104,7 @@ def product_detail_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         {
             "product": product,
             "prices": selectors.product_prices(request.user, product),
+            "history": selectors.product_history(product),
             "can_manage": can_manage_catalog(request.user),
         },
     )

@@ -272,3 +272,27 @@ def test_every_page_renders_for_a_reader_and_a_manager(client: Client, manager: 
         reverse("catalog:rule-update", args=[rule.pk]),
     ):
         assert client.get(url).status_code == 200, url
+
+
+def test_the_product_card_shows_its_history_with_price_changes(client: Client, administrator: User) -> None:
+    product = ProductFactory(name="Сервер")
+    price_list = PriceListFactory()
+    client.force_login(administrator)
+    client.post(reverse("catalog:price-list-detail", args=[price_list.pk]) + "?all=1", {f"price_{product.pk}": "99"})
+    client.post(reverse("catalog:product-delete", args=[product.pk]))
+    client.post(reverse("catalog:product-restore", args=[product.pk]))
+    response = client.get(reverse("catalog:product-detail", args=[product.pk]))
+    assert [(e.entity, e.kind) for e in response.context["history"]] == [
+        ("product", "restored"),
+        ("product", "deleted"),
+        ("price_list", "price_set"),
+    ]
+
+
+def test_the_groups_page_lists_the_tree_in_order(client: Client, manager: User) -> None:
+    second = ProductGroupFactory(name="Б", position=2)
+    first = ProductGroupFactory(name="А", position=1)
+    child = ProductGroupFactory(name="В", parent=first)
+    client.force_login(manager)
+    response = client.get(reverse("catalog:group-list"))
+    assert [g.name for g in response.context["groups"]] == [first.name, child.name, second.name]
