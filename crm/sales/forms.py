@@ -11,7 +11,7 @@ from crm.accounts.models import User
 from crm.activities.models import InteractionType
 from crm.catalog.models import Currency, Product
 from crm.core.forms import StyledFormMixin
-from crm.parties.models import Party
+from crm.parties.models import ClassifierNode, Party
 from crm.parties.selectors import contact_person_candidates
 from crm.sales.choices import DealSource, DocumentKind, RequiredField, RequirementKind
 from crm.sales.models import Deal, Pipeline, Stage
@@ -110,7 +110,7 @@ class DealForm(StyledFormMixin, forms.Form):
 
 class MoveStageForm(StyledFormMixin, forms.Form):
     stage = forms.ModelChoiceField(label=_("Stage"), queryset=Stage.objects.none(), empty_label=None)
-    lost_reason = forms.ModelChoiceField(label=_("Lost reason"), queryset=lost_reason_nodes(), required=False)
+    lost_reason = forms.ModelChoiceField(label=_("Lost reason"), queryset=ClassifierNode.objects.none(), required=False)
 
     def __init__(self, *args: Any, deal: Deal, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
