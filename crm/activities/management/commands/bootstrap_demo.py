@@ -34,3 +34,7 @@ class Command(BaseCommand):
             password_file().chmod(0o600)
         if options["parties"] and not Party.objects.exists():
             call_command("seed_demo", parties=options["parties"])
+            # The commands of the apps above this one are called by name: the catalog (its rules use the
+            # classifier nodes seed_demo made), then deals with lines priced from it.
+            call_command("seed_catalog")
+            call_command("seed_deals", deals=max(options["parties"] // 3, 50))
