@@ -9,6 +9,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import Locator, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
@@ -21,7 +22,9 @@ from crm.catalog.tests.factories import (
     ProductFactory,
     ServiceFactory,
 )
+from crm.documents.models import Document
 from crm.parties.tests.factories import PartyFactory
+from crm.sales.choices import DocumentKind
 from crm.sales.models import Deal, Pipeline, Stage
 from crm.sales.tests.factories import DealFactory
 
@@ -123,13 +126,39 @@ def test_deal_from_the_price_list_through_the_board_to_a_proposal(
     expect(card_in(page, proposal, deal)).to_be_visible()
     expect(page.locator("h2.page-title")).to_contain_text(ru("Deal board"))
 
-    # 5. On a phone the columns scroll sideways and each card keeps its move form.
+    # 5. A proposal generated from the deal's card: a numbered PDF in its documents and its history.
+    page.set_viewport_size({"width": 1366, "height": 900})
+    card_in(page, proposal, deal).locator("a").first.click()
+    documents = page.locator("#deal-documents form")
+    documents.locator("select[name=kind]").select_option(value=DocumentKind.PROPOSAL)
+    documents.locator("button[type=submit]").click()
+    pdf_link = page.locator("#deal-documents a", has_text="PDF")
+    expect(pdf_link).to_be_visible()
+    document = Document.objects.get(deal=deal, kind=DocumentKind.PROPOSAL)
+    expect(page.locator("#deal-documents").first).to_contain_text(document.number)
+    expect(page.locator("#deal-history")).to_contain_text(document.number)  # refreshed by the documents panel
+    pdf = page.request.get(f"{base}{reverse('documents:document-download', args=[document.pk, 'pdf'])}")
+    assert (pdf.status, pdf.headers["content-type"], pdf.body()[:5]) == (200, "application/pdf", b"%PDF-")
+    shot(page, NAME, "05-proposal")
+    page.reload()
+    expect(page.locator("#deal-history")).to_contain_text(document.number)
+
+    # 6. The proposal meets the proposal stage's requirement: the next drag is accepted at once.
+    negotiation = stages["Переговоры"]
+    page.goto(f"{base}/sales/board/")
+    drag(page, deal, negotiation)
+    expect(card_in(page, negotiation, deal)).to_be_visible()
+    expect(page.locator("#board-alert")).to_be_hidden()
+    deal.refresh_from_db()
+    assert deal.stage == negotiation
+
+    # 7. On a phone the columns scroll sideways and each card keeps its move form.
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
-    card = card_in(page, proposal, deal)
+    card = card_in(page, negotiation, deal)
     card.scroll_into_view_if_needed()
     expect(card.locator("select[name=stage]")).to_be_visible()
-    shot(page, NAME, "05-phone")
+    shot(page, NAME, "07-phone")
 
 
 def test_a_card_dropped_on_the_lost_column_asks_for_the_reason(
@@ -155,6 +184,6 @@ def test_a_card_dropped_on_the_lost_column_asks_for_the_reason(
     expect(card_in(page, lost, deal)).to_be_visible()
     expect(alert).to_be_hidden()
     expect(page.locator(f'[data-column-head="{lost.pk}"] [data-count]')).to_have_text("1")
-    shot(page, NAME, "06-lost-with-reason")
+    shot(page, NAME, "08-lost-with-reason")
     deal.refresh_from_db()
     assert (deal.stage, deal.lost_reason.name if deal.lost_reason else None) == (lost, "Нет бюджета")
