@@ -187,3 +187,20 @@ def test_a_card_dropped_on_the_lost_column_asks_for_the_reason(
     shot(page, NAME, "08-lost-with-reason")
     deal.refresh_from_db()
     assert (deal.stage, deal.lost_reason.name if deal.lost_reason else None) == (lost, "Нет бюджета")
+
+
+def test_show_more_appends_the_next_cards_of_a_column(live_server: LiveServer, page: Page, manager: User) -> None:
+    base = live_server.url
+    pipeline = Pipeline.objects.get(name="Новые продажи")
+    Pipeline.objects.exclude(pk=pipeline.pk).update(is_active=False)
+    qualification = pipeline.stages.get(name="Квалификация")
+    DealFactory.create_batch(32, owner=manager, pipeline=pipeline, stage=qualification)
+
+    sign_in(page, base, "manager")
+    page.goto(f"{base}/sales/board/")
+    cards = column(page, qualification).locator(".board-card")
+    expect(cards).to_have_count(30)
+    column(page, qualification).locator(".board-more").click()
+    expect(cards).to_have_count(32)
+    expect(column(page, qualification).locator(".board-more")).to_have_count(0)
+    expect(page.locator(f'[data-column-head="{qualification.pk}"] [data-count]')).to_have_text("32")
