@@ -31,7 +31,8 @@ from crm.documents.models import (
     DocumentEvent,
     DocumentTemplate,
 )
-from crm.parties.models import Party
+from crm.parties.models import Party, PartyEvent
+from crm.parties.services import party_record_event
 from crm.sales.choices import DocumentKind
 from crm.sales.models import Deal
 from crm.sales.services import deal_record_event
@@ -260,6 +261,7 @@ def document_generate(
         document=document, party=deal.party, actor=actor, kind=DocumentEvent.Kind.GENERATED, data=data
     )
     deal_record_event(actor=actor, deal=deal, kind="document_generated", data=data)
+    party_record_event(actor=actor, party=deal.party, kind=PartyEvent.Kind.DOCUMENT_GENERATED, value=number, data=data)
     return document
 
 

@@ -16,7 +16,8 @@ from crm.activities.models import Interaction
 from crm.files.access import Record
 from crm.files.models import Attachment, FileEvent, SalesMaterial
 from crm.files.validation import CheckedFile, check_upload
-from crm.parties.models import Party
+from crm.parties.models import Party, PartyEvent
+from crm.parties.services import party_record_event
 from crm.sales.models import Deal, DealEvent
 from crm.sales.services import deal_record_event
 
@@ -45,6 +46,13 @@ def _record_attached(actor: User, attachment: Attachment, kind: str) -> None:
     if attachment.material_id is not None:
         data["material"] = attachment.material_id
     FileEvent.objects.create(attachment=attachment, actor=actor, kind=kind, data=data)
+    # The client's timeline shows files of the client and of its interactions.
+    party = attachment.party or (attachment.interaction.party if attachment.interaction else None)
+    if party is not None:
+        party_record_event(
+            actor=actor, party=party, kind=PartyEvent.Kind.FILE_ATTACHED, value=attachment.original_name,
+            data={"attachment": attachment.pk},
+        )  # fmt: skip
     if attachment.deal is not None:
         deal_record_event(
             actor=actor, deal=attachment.deal, kind=DealEvent.Kind.FILE_ATTACHED,

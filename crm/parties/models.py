@@ -290,6 +290,9 @@ class PartyEvent(models.Model):
         CLASSIFIED = "classified", _("classification changed")
         PERSON_LINKED = "person_linked", _("contact person linked")
         PERSON_UNLINKED = "person_unlinked", _("contact person unlinked")
+        DEAL_CREATED = "deal_created", _("deal opened")
+        DOCUMENT_GENERATED = "document_generated", _("document generated")
+        FILE_ATTACHED = "file_attached", _("file attached")
 
     party = models.ForeignKey(Party, models.CASCADE, related_name="events")
     kind = models.CharField(max_length=32, choices=Kind.choices)

@@ -512,3 +512,20 @@ def custom_field_save(*, actor: User, field: CustomField) -> CustomField:
     field.full_clean()
     field.save()
     return field
+
+
+# Events recorded for the apps built on clients (sales, documents, files), which may not write here directly.
+RECORDABLE_EVENTS = {PartyEvent.Kind.DEAL_CREATED, PartyEvent.Kind.DOCUMENT_GENERATED, PartyEvent.Kind.FILE_ATTACHED}
+
+
+@transaction.atomic
+def party_record_event(
+    *, actor: User | None, party: Party, kind: str, value: str, data: Mapping[str, Any]
+) -> PartyEvent:
+    """Write one line of the client's history for something a higher app did (a deal, a document, a file).
+
+    `value` is what the timeline shows after the kind ("Deal opened: Поставка оборудования").
+    """
+    if kind not in RECORDABLE_EVENTS:
+        raise ValueError(f"{kind!r} is not recorded by other apps")
+    return PartyEvent.objects.create(party=party, actor=actor, kind=kind, data={**data, "value": value})

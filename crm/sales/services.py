@@ -20,7 +20,8 @@ from crm.catalog.pricing import resolve_price
 from crm.core.models import field_value_for_history
 from crm.core.versioning import bump_version
 from crm.parties.choices import Relationship
-from crm.parties.models import ClassifierNode, Party
+from crm.parties.models import ClassifierNode, Party, PartyEvent
+from crm.parties.services import party_record_event
 from crm.sales.choices import DocumentKind, RequiredField, RequirementKind, StageKind
 from crm.sales.models import (
     Deal,
@@ -128,6 +129,7 @@ def deal_create(
         deal.competitors.set(chosen)
     DealStageChange.objects.create(deal=deal, from_stage=None, stage=stage, actor=actor, at=now)
     _record(deal, actor, DealEvent.Kind.CREATED, title=title, stage=stage.name, stage_id=stage.pk)
+    party_record_event(actor=actor, party=party, kind=PartyEvent.Kind.DEAL_CREATED, value=title, data={"deal": deal.pk})
     return deal
 
 
