@@ -1,7 +1,6 @@
 """The kanban board (S4): columns per stage, more cards per column, and moving a card to another stage."""
 
 import datetime
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -42,12 +41,13 @@ def _rates_on(request: AuthedHttpRequest) -> datetime.date:
     return chosen or timezone.localdate()
 
 
-def _board_context(request: AuthedHttpRequest, pipeline: Pipeline) -> dict[str, Any]:
+def _board_context(request: AuthedHttpRequest, pipeline: Pipeline) -> tuple[selectors.Board, dict[str, object]]:
+    """The board of the pipeline under the request's filters, and the page's context around it."""
     deal_filter = selectors.board_filter_for(request.user, request.GET)
     stages = selectors.board_stages(pipeline)
     deals = selectors.board_deals(deal_filter, pipeline)
     board = selectors.board_for(request.user, deals, pipeline, stages, _rates_on(request))
-    return {"board": board, "filter": deal_filter, "stages": stages, "query": _filter_query(request, pipeline),
+    return board, {"board": board, "filter": deal_filter, "stages": stages, "query": _filter_query(request, pipeline),
             "move_controls": _move_controls(stages), "classifiers": selectors.board_classifiers(),
             "selected_nodes": {int(v) for v in request.GET.getlist("node") if v.isdigit()}}  # fmt: skip
 
@@ -62,9 +62,9 @@ def board_view(request: AuthedHttpRequest) -> HttpResponse:
     """The board of one pipeline (the first active one unless `pipeline` names another)."""
     pipelines = selectors.board_pipelines()
     pipeline = selectors.board_pipeline(pipelines, request.GET.get("pipeline"))
-    context: dict[str, Any] = {"pipelines": pipelines, "pipeline": pipeline}
+    context: dict[str, object] = {"pipelines": pipelines, "pipeline": pipeline}
     if pipeline is not None:
-        context.update(_board_context(request, pipeline))
+        context.update(_board_context(request, pipeline)[1])
     return render(request, "sales/board.html", context)
 
 
@@ -135,16 +135,16 @@ def board_move_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         if reasons is not None:
             refusal["lost_reasons"] = reasons  # board.js offers them and posts the move again
         return JsonResponse(refusal, status=400)
-    context = _board_context(request, pipeline)
+    board, context = _board_context(request, pipeline)
     card = next(
-        (c for column in context["board"].columns for c in column.cards if c.deal.pk == deal.pk),
+        (c for column in board.columns for c in column.cards if c.deal.pk == deal.pk),
         selectors.card_of(request.user, deal),
     )
     heads = {
         str(column.stage.pk): render_to_string(
             "sales/board.html#column-head", {**context, "column": column}, request=request
         )
-        for column in context["board"].columns
+        for column in board.columns
     }
     card_html = render_to_string(
         "sales/board.html#card",

@@ -45,6 +45,13 @@ def _board(user: User, flow: Flow, params: dict[str, object] | None = None, on: 
     return board.board_for(user, deals, flow.pipeline, board.board_stages(flow.pipeline), on)
 
 
+def _sign_in_in_english(client: Client, user: User) -> None:
+    """Refusals are asserted in the source language; the user's interface language applies to requests."""
+    user.language = "en"
+    user.save(update_fields=["language"])
+    client.force_login(user)
+
+
 def _column(result: board.Board, stage: Stage) -> board.Column:
     return next(c for c in result.columns if c.stage == stage)
 
@@ -318,7 +325,7 @@ def test_a_refused_move_names_the_missing_requirement_and_changes_nothing(
     deal_create_events = DealEvent.objects.filter(deal=deal_of_manager).count()
     Deal.objects.filter(pk=deal_of_manager.pk).update(stage=flow.demo)
     before = Deal.objects.filter(pk=deal_of_manager.pk).values().get()
-    client.force_login(manager)
+    _sign_in_in_english(client, manager)
 
     status, body = _move(client, deal_of_manager, flow.proposal)
 
@@ -353,7 +360,7 @@ def test_a_move_to_a_lost_stage_asks_for_the_reason_and_takes_it(
     client: Client, flow: Flow, manager: User, deal_of_manager: Deal
 ) -> None:
     reasons = list(lost_reason_nodes())
-    client.force_login(manager)
+    _sign_in_in_english(client, manager)
 
     status, body = _move(client, deal_of_manager, flow.lost)
     deal_of_manager.refresh_from_db()
@@ -373,7 +380,7 @@ def test_a_stage_of_another_pipeline_is_refused(
     client: Client, flow: Flow, manager: User, deal_of_manager: Deal
 ) -> None:
     other = StageFactory(name="Чужой этап")
-    client.force_login(manager)
+    _sign_in_in_english(client, manager)
 
     status, body = _move(client, deal_of_manager, other)
 
