@@ -164,6 +164,10 @@ class Deal(BusinessRecord):
         indexes = [
             # The kanban board: one pipeline's live deals by stage, newest first.
             models.Index(fields=["pipeline", "is_deleted", "stage", "-updated_at"], name="deal_board"),
+            # The board's column totals (count and sum per currency) read only this index.
+            models.Index(
+                fields=["pipeline", "is_deleted", "stage", "currency", "owner", "amount"], name="deal_board_totals"
+            ),
             models.Index(fields=["owner", "is_deleted", "-updated_at"], name="deal_owner"),
         ]
 
