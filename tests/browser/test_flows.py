@@ -178,7 +178,7 @@ def test_language_switch_from_user_menu(live_server: LiveServer, page: Page, man
     base = live_server.url
     sign_in(page, base, "manager")
     html, heading = page.locator("html"), page.locator("h2.page-title")
-    menu = page.locator("header .nav-item.dropdown > [data-bs-toggle=dropdown]")
+    menu = page.locator("#user-menu")
     expect(html).to_have_attribute("lang", "ru")
     expect(heading).to_have_text(ru("Today's plan"))
 
