@@ -3,7 +3,7 @@
 Columns as in tests/test_access_matrix.py. The lead belongs to `manager`; a second one waits unassigned in the
 inbox. Heads of sales and administrators see and work every lead and edit the rules; a team lead sees the team's
 leads and changes none; a marketer sees every lead (lead sources, M4) and changes none; an operator enters leads
-and sees none afterwards; the site's form answers anyone who brings the installation's token.
+and afterwards sees only those, changing none; the site's form answers anyone who brings the installation's token.
 """
 
 from collections.abc import Callable
@@ -31,13 +31,14 @@ TOKEN = "site-form-token"
 class World:
     lead: Lead
     inbox: Lead
+    entered: Lead
     rule: LeadRule
     pipeline: Pipeline
     colleague: User
 
 
 @pytest.fixture
-def world(manager: User, colleague: User, settings: Settings) -> World:
+def world(manager: User, colleague: User, operator: User, settings: Settings) -> World:
     settings.CRM_LEAD_FORM_TOKEN = TOKEN
     cache.clear()  # the site form's rate limit counts in the cache
     pipeline = PipelineFactory(name="Продажи по заявкам")
@@ -46,21 +47,25 @@ def world(manager: User, colleague: User, settings: Settings) -> World:
         actor=manager, owner=manager, data={"title": "Кассы", "company_name": "ООО Ромашка", "phone": "+79161234567"}
     )
     inbox = services.lead_create(actor=None, data={"title": "Ничья", "email": "who@example.com"})
+    entered = services.lead_create(actor=operator, data={"title": "Звонок", "phone": "+79160001122"})
     rule = services.lead_rule_create(
         actor=manager,
         data={"name": "Москва", "kind": LeadRuleKind.TERRITORY, "match_values": "Москва"},
         managers=[manager],
     )
-    return World(lead, inbox, rule, pipeline, colleague)
+    return World(lead, inbox, entered, rule, pipeline, colleague)
 
 
 WorldCase = Case["World"]
 LEAD: Callable[[World], list[Any]] = lambda w: [w.lead.pk]  # noqa: E731
 INBOX: Callable[[World], list[Any]] = lambda w: [w.inbox.pk]  # noqa: E731
+ENTERED: Callable[[World], list[Any]] = lambda w: [w.entered.pk]  # noqa: E731
 RULE: Callable[[World], list[Any]] = lambda w: [w.rule.pk]  # noqa: E731
 #                 manager colleague lead outsider head marketer operator admin
 SEE = (200, 404, 200, 404, 200, 200, 404, 200)
 SEE_INBOX = (404, 404, 404, 404, 200, 200, 404, 200)
+SEE_ENTERED = (404, 404, 404, 404, 200, 200, 200, 200)  # the inbox's, plus the operator who entered it
+CHANGE_ENTERED = (404, 404, 404, 404, 200, 403, 403, 200)  # who entered it only looks
 ADD = only(200, *set(PERSONAS) - {"marketer"})
 DISTRIBUTE = ("head_of_sales", "administrator")
 
@@ -102,10 +107,15 @@ CASES: list[WorldCase] = [
     Case("sales:lead-webform", "post", everyone(200), data={"token": TOKEN, "phone": "+79161112233"}),
     Case("sales:lead-detail", "get", SEE, LEAD),
     Case("sales:lead-detail", "get", SEE_INBOX, INBOX),
+    Case("sales:lead-detail", "get", SEE_ENTERED, ENTERED),
     Case("sales:lead-assign", "post", assign(302), LEAD, lambda w: {"owner": w.colleague.pk}),
     Case("sales:lead-qualify", "get", change(200), LEAD),
     Case("sales:lead-qualify", "post", change(302), LEAD, _qualify),
     Case("sales:lead-reject", "post", change(302), LEAD, {"reason": "Спам"}),
+    Case(
+        "sales:lead-reject", "post", tuple(302 if s == 200 else s for s in CHANGE_ENTERED), ENTERED, {"reason": "Спам"}
+    ),
+    Case("sales:lead-qualify", "get", CHANGE_ENTERED, ENTERED),
     Case("sales:lead-rule-list", "get", only(200, *DISTRIBUTE)),
     Case("sales:lead-rule-create", "get", only(200, *DISTRIBUTE)),
     Case("sales:lead-rule-create", "post", only(302, *DISTRIBUTE), data=RULE_FORM),
@@ -124,6 +134,8 @@ CASES: list[WorldCase] = [
     ),  # fmt: skip
     Case("api:lead-detail", "get", SEE, LEAD),
     Case("api:lead-detail", "get", SEE_INBOX, INBOX),
+    Case("api:lead-detail", "get", SEE_ENTERED, ENTERED),
+    Case("api:lead-reject", "post", CHANGE_ENTERED, ENTERED, {"reason": "Спам"}, json=True),
     Case("api:lead-assign", "post", assign(200), LEAD, lambda w: {"owner": w.colleague.pk}, json=True),
     Case("api:lead-qualify", "post", change(200), LEAD, lambda w: {"pipeline": w.pipeline.pk}, json=True),
     Case("api:lead-reject", "post", change(200), LEAD, {"reason": "Спам"}, json=True),
@@ -148,6 +160,7 @@ def _snapshot(world: World) -> dict[str, Any]:
         "counts": {m.__name__: m._default_manager.count() for m in counted},
         "lead": Lead.objects.filter(pk=world.lead.pk).values().first(),
         "inbox": Lead.objects.filter(pk=world.inbox.pk).values().first(),
+        "entered": Lead.objects.filter(pk=world.entered.pk).values().first(),
         "rule": LeadRule.objects.filter(pk=world.rule.pk).values().first(),
         "rule_managers": sorted(world.rule.managers.values_list("pk", flat=True)),
     }

@@ -114,6 +114,11 @@ def attachment_delete(*, actor: User, attachment: Attachment) -> Attachment:
     FileEvent.objects.create(
         attachment=attachment, actor=actor, kind=FileEvent.Kind.DELETED, data={"name": attachment.original_name}
     )
+    if attachment.deal is not None:
+        deal_record_event(
+            actor=actor, deal=attachment.deal, kind=DealEvent.Kind.FILE_REMOVED,
+            data={"attachment": attachment.pk, "name": attachment.original_name},
+        )  # fmt: skip
     return attachment
 
 

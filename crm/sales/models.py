@@ -262,6 +262,7 @@ class DealEvent(models.Model):
         INTERACTION_LOGGED = "interaction_logged", _("interaction logged")
         DOCUMENT_GENERATED = "document_generated", _("document generated")
         FILE_ATTACHED = "file_attached", _("file attached")
+        FILE_REMOVED = "file_removed", _("file removed")
         DELETED = "deleted", _("moved to trash")
         RESTORED = "restored", _("restored")
         REASSIGNED = "reassigned", _("reassigned")
@@ -328,6 +329,10 @@ class Lead(BusinessRecord):
     )
     deal = models.ForeignKey(Deal, models.PROTECT, null=True, blank=True, related_name="leads", verbose_name=_("deal"))
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # Who entered it (a call-centre operator, a manager, the API); None for a site's form.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
 
     class Meta:
         verbose_name = _("lead")

@@ -2,8 +2,9 @@
 
 A manager sees the leads they own; a team head also the team's; whoever sees every deal
 (`view_all_deals`: head of sales, administrator, marketer) or distributes leads sees every lead,
-the unassigned inbox included. Operators enter leads but do not follow them afterwards: a lead
-is someone else's work once it is distributed. The owner and `change_any_deal` qualify or reject.
+the unassigned inbox included. Whoever entered a lead (a call-centre operator) keeps seeing it,
+to answer the caller, but does not work on it: a lead is someone else's work once it is
+distributed. The owner and `change_any_deal` qualify or reject.
 """
 
 from typing import Literal
@@ -45,21 +46,22 @@ def _owner_ids(user: User) -> list[int]:
 
 
 def leads_visible_to(user: User) -> QuerySet[Lead]:
-    """Live leads this user may see: own; the team's for its head; all for heads of sales and administrators."""
+    """Live leads this user may see: own and entered; the team's for its head; all for heads of sales and admins."""
     live = Lead.objects.filter(is_deleted=False)
     if not user.is_active:
         return live.none()
     if can_see_all_leads(user):
         return live
     owners = _owner_ids(user)
-    return live.filter(Q(owner_id__in=owners) if len(owners) > 1 else Q(owner_id=user.pk))
+    owned = Q(owner_id__in=owners) if len(owners) > 1 else Q(owner_id=user.pk)
+    return live.filter(owned | Q(created_by_id=user.pk))
 
 
 def can_view_lead(user: User, lead: Lead) -> bool:
     """The row-level form of leads_visible_to, for one lead already loaded."""
     if not user.is_active or lead.is_deleted:
         return False
-    if can_see_all_leads(user) or (lead.owner_id is not None and lead.owner_id == user.pk):
+    if can_see_all_leads(user) or user.pk in (lead.owner_id, lead.created_by_id):
         return True
     owner = lead.owner
     return owner is not None and owner.team_id is not None and user.led_teams.filter(pk=owner.team_id).exists()

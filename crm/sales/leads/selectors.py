@@ -42,7 +42,8 @@ def lead_list_for(user: User, tab: Tab = "all") -> QuerySet[Lead]:
         # The head of sales' inbox: what no rule could place and nobody has taken yet.
         return leads.filter(status=LeadStatus.NEW, owner__isnull=True)
     if tab == "mine":
-        return leads.filter(owner=user, status__in=OPEN_STATUSES)
+        # Open leads the user works on or entered (an operator follows the calls they took).
+        return leads.filter(Q(owner=user) | Q(created_by=user), status__in=OPEN_STATUSES)
     return leads
 
 

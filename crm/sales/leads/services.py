@@ -83,7 +83,7 @@ def lead_create(*, actor: User | None, data: Mapping[str, Any], owner: User | No
     With `owner` (a manager who took the request themselves) it goes to them; otherwise the
     active rules place it, or it waits in the head of sales' inbox. `actor` is None for a site's form.
     """
-    lead = Lead(**_clean_intake(data))
+    lead = Lead(**_clean_intake(data), created_by=actor)
     lead.full_clean(exclude=["owner", "assigned_by_rule", "party", "deal"])
     lead.save()
     if owner is not None:

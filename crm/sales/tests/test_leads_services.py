@@ -4,8 +4,9 @@ import threading
 from typing import Any
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.http import Http404
 
 from crm.accounts.models import User
 from crm.activities.models import Notification
@@ -13,7 +14,8 @@ from crm.parties.models import ContactPoint, Party, PartyContact, PartyEvent
 from crm.parties.tests.factories import PartyFactory
 from crm.sales.choices import DealSource, LeadChannel, LeadRuleKind, LeadStatus
 from crm.sales.leads import services
-from crm.sales.leads.selectors import lead_client_candidates, manager_loads
+from crm.sales.leads.access import can_change_lead, can_view_lead, get_lead_for, leads_visible_to
+from crm.sales.leads.selectors import lead_client_candidates, lead_list_for, manager_loads
 from crm.sales.models import Deal, Lead, LeadRule
 from crm.sales.tests.conftest import Flow
 from crm.sales.tests.factories import DealFactory, LostStageFactory
@@ -155,6 +157,8 @@ def test_without_a_fitting_rule_the_lead_waits_in_the_inbox(manager: User, colle
 
 
 def test_the_chosen_manager_is_notified_with_a_link_to_the_lead(manager: User) -> None:
+    manager.language = "en"  # notifications are written in the recipient's language; English is the source
+    manager.save(update_fields=["language"])
     rule(LeadRuleKind.ROUND_ROBIN, [manager])
     lead = intake(title="Нужны кассы")
     note = Notification.objects.get()
@@ -357,3 +361,44 @@ def test_leads_arriving_at_once_are_still_handed_out_in_turn(manager: User, coll
     # then: the lock on the rule row makes each lead see the previous one's turn
     assert failures == []
     assert sorted(Lead.objects.values_list("owner", flat=True)) == sorted([manager.pk] * 4 + [colleague.pk] * 4)
+
+
+# who entered it
+
+
+def test_the_lead_remembers_who_entered_it_and_the_site_form_enters_nobody(operator: User) -> None:
+    by_phone = services.lead_create(actor=operator, data={"phone": "+79161234567", "channel": LeadChannel.CALL})
+    from_site = intake()
+    assert (by_phone.created_by, from_site.created_by) == (operator, None)
+
+
+def test_the_operator_follows_the_leads_they_entered_but_works_on_none(
+    operator: User, manager: User, colleague: User
+) -> None:
+    rule(LeadRuleKind.ROUND_ROBIN, [manager])
+    entered = services.lead_create(actor=operator, data={"phone": "+79161234567", "channel": LeadChannel.CALL})
+    taken_by_colleague = services.lead_create(actor=colleague, data={"email": "a@example.com"}, owner=colleague)
+    assert entered.owner == manager
+    assert list(leads_visible_to(operator)) == [entered]
+    assert list(lead_list_for(operator, "mine")) == [entered]
+    assert (can_view_lead(operator, entered), can_change_lead(operator, entered)) == (True, False)
+    assert can_view_lead(operator, taken_by_colleague) is False
+    with pytest.raises(PermissionDenied):
+        get_lead_for(operator, entered.pk, action="change")
+    with pytest.raises(Http404):
+        get_lead_for(operator, taken_by_colleague.pk)
+
+
+def test_a_closed_lead_leaves_the_enterers_mine_tab_but_stays_visible(operator: User, manager: User) -> None:
+    entered = services.lead_create(actor=operator, data={"phone": "+79161234567"})
+    services.lead_reject(actor=manager, lead=entered, reason="Спам")
+    assert list(lead_list_for(operator, "mine")) == []
+    assert list(lead_list_for(operator, "all")) == [entered]
+
+
+def test_a_manager_sees_what_they_entered_for_a_colleague_but_cannot_change_it(manager: User, outsider: User) -> None:
+    rule(LeadRuleKind.ROUND_ROBIN, [outsider])
+    entered = services.lead_create(actor=manager, data={"phone": "+79161234567"})
+    assert entered.owner == outsider
+    assert (can_view_lead(manager, entered), can_change_lead(manager, entered)) == (True, False)
+    assert list(lead_list_for(manager, "mine")) == [entered]
