@@ -179,6 +179,29 @@ CASES: list[WorldCase] = [
         "api:document-generate", "post", change(201), data=lambda w: {"deal": w.deal.pk, "kind": "invoice"}, json=True
     ),
     Case("api:document-detail", "get", SEE, DOCUMENT),
+    Case(
+        "api:document-detail",
+        "get",
+        only(200, "manager", "colleague", "team_lead", "head_of_sales", "marketer", "administrator", others=404),
+        lambda w: [w.routed.pk],
+    ),  # fmt: skip
+    Case(
+        "api:document-send-for-approval",
+        "post",
+        change(201),
+        DOCUMENT,
+        lambda w: {"approvers": [w.step.approver_id]},
+        json=True,
+    ),  # fmt: skip
+    Case("api:approval-list", "get", everyone(200)),
+    Case(
+        "api:approval-step-decide",
+        "post",
+        only(200, "colleague", others=404),
+        lambda w: [w.step.pk],
+        {"decision": "rejected", "comment": "Нет"},
+        json=True,
+    ),  # fmt: skip
     Case("api:document-download", "get", SEE, lambda w: [w.document.pk, "docx"]),
     Case("api:contract-list", "get", everyone(200)),
     Case(

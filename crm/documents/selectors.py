@@ -1,6 +1,6 @@
 """Reads of documents, templates, contracts and approvals for pages and the API, built on access.py."""
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from crm.accounts.models import User
 from crm.documents.access import contracts_visible_to, documents_visible_to
@@ -61,6 +61,14 @@ def document_routes(document: Document) -> list[ApprovalRoute]:
     return list(routes.order_by("-created_at", "-pk"))
 
 
+def document_with_routes(document: Document) -> Document:
+    """Load the document's routes (newest first) with their steps and approvers, for the API's detail."""
+    steps = Prefetch("steps", queryset=ApprovalStep.objects.select_related("approver").order_by("order"))
+    routes = ApprovalRoute.objects.prefetch_related(steps).order_by("-created_at", "-pk")
+    prefetch_related_objects([document], Prefetch("routes", queryset=routes))
+    return document
+
+
 def approval_inbox(user: User) -> QuerySet[ApprovalStep]:
     """Steps waiting for this user's decision now."""
     return (
@@ -68,7 +76,7 @@ def approval_inbox(user: User) -> QuerySet[ApprovalStep]:
             approver=user, decision=Decision.PENDING, asked_at__isnull=False, route__status=RouteStatus.IN_PROGRESS
         )
         .select_related("route__document__party", "route__created_by")
-        .order_by("asked_at")
+        .order_by("asked_at", "pk")
     )
 
 

@@ -1,4 +1,5 @@
-"""Documents and contracts over REST: list, detail, generate, download; contracts list, create, detail, change."""
+"""Documents and contracts over REST: list, detail, generate, download, approval routes; contracts list, create,
+detail, change."""
 
 from typing import Any
 
@@ -17,17 +18,23 @@ from crm.accounts.http import api_user
 from crm.catalog.models import Currency
 from crm.core.api import CappedKeysetPagination
 from crm.documents import selectors, services
-from crm.documents.access import can_create_contract, get_contract_for, get_document_for
+from crm.documents.access import can_create_contract, get_contract_for, get_document_for, get_pending_step_for
 from crm.documents.api.serializers import (
+    ApprovalDecideInput,
+    ApprovalInboxOutput,
+    ApprovalRouteOutput,
+    ApprovalStartInput,
+    ApprovalStepOutput,
     ContractInput,
     ContractOutput,
     ContractPatchInput,
+    DocumentDetailOutput,
     DocumentGenerateInput,
     DocumentOutput,
 )
-from crm.documents.choices import OutputFormat
+from crm.documents.choices import Decision, OutputFormat
 from crm.documents.filters import ContractFilter
-from crm.documents.models import Contract, Document
+from crm.documents.models import ApprovalStep, Contract, Document
 from crm.parties.access import get_party_for
 from crm.sales.access import deals_visible_to, get_deal_for
 from crm.sales.models import Deal
@@ -55,9 +62,12 @@ class DocumentListApi(generics.ListAPIView[Document]):
 
 
 class DocumentDetailApi(APIView):
-    @extend_schema(responses={200: DocumentOutput})
+    """One document with the state of its approval routes."""
+
+    @extend_schema(responses={200: DocumentDetailOutput})
     def get(self, request: Request, pk: int) -> Response:
-        return Response(DocumentOutput(get_document_for(api_user(request), pk)).data)
+        document = selectors.document_with_routes(get_document_for(api_user(request), pk))
+        return Response(DocumentDetailOutput(document).data)
 
 
 class DocumentGenerateApi(APIView):
@@ -154,3 +164,58 @@ class ContractDetailApi(APIView):
         values = _contract_values(user, dict(data.validated_data))
         contract = services.contract_update(actor=user, contract=contract, **values)
         return Response(ContractOutput(contract).data)
+
+
+# Approval routes
+
+
+class DocumentSendForApprovalApi(APIView):
+    """Send the document to approvers (user ids, in the order they are asked); as on the document's page."""
+
+    @extend_schema(request=ApprovalStartInput, responses={201: ApprovalRouteOutput})
+    def post(self, request: Request, pk: int) -> Response:
+        user = api_user(request)
+        document = get_document_for(user, pk, action="change")
+        data = ApprovalStartInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        ids: list[int] = data.validated_data["approvers"]
+        # The page offers active users only; anyone else is unknown here too.
+        known = {u.pk: u for u in selectors.approver_choices().filter(pk__in=ids)}
+        if any(pk not in known for pk in ids):
+            raise serializers.ValidationError({"approvers": [_("Unknown user.")]})
+        route = services.approval_route_start(actor=user, document=document, approvers=[known[pk] for pk in ids])
+        return Response(ApprovalRouteOutput(route).data, status=status.HTTP_201_CREATED)
+
+
+class ApprovalPagination(CappedKeysetPagination):
+    ordering = ("asked_at", "pk")
+
+
+class ApprovalListApi(generics.ListAPIView[ApprovalStep]):
+    """The approval steps waiting for the signed-in user's decision, longest waiting first."""
+
+    serializer_class = ApprovalInboxOutput
+    pagination_class = ApprovalPagination
+
+    def get_queryset(self) -> QuerySet[ApprovalStep]:
+        if getattr(self, "swagger_fake_view", False):  # the schema generator has no signed-in user
+            return ApprovalStep.objects.none()
+        return selectors.approval_inbox(api_user(self.request))
+
+
+class ApprovalStepDecideApi(APIView):
+    """The current approver approves or rejects (a rejection says why); any other step looks missing (404)."""
+
+    @extend_schema(request=ApprovalDecideInput, responses={200: ApprovalStepOutput})
+    def post(self, request: Request, pk: int) -> Response:
+        user = api_user(request)
+        step = get_pending_step_for(user, pk)
+        data = ApprovalDecideInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        step = services.approval_decide(
+            actor=user,
+            step=step,
+            approve=data.validated_data["decision"] == Decision.APPROVED,
+            comment=data.validated_data["comment"],
+        )
+        return Response(ApprovalStepOutput(step).data)
