@@ -4,7 +4,6 @@ explainer, currencies with dated rates. Thin adapters over catalog's access, sel
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -45,20 +44,9 @@ from crm.catalog.pricing import NO_PRICE_EXPLANATION, resolve_price
 from crm.catalog.rates_csv import MAX_BYTES, RowError
 from crm.core.exports import export_response
 from crm.core.pagination import keyset_page
+from crm.core.views import add_service_errors, render_keyset_list
 from crm.parties.access import get_party_for
 from crm.parties.selectors import party_search
-
-
-def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
-    """Put a service's errors next to the fields they name; the rest above the form."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            target = field if field in form.fields else None
-            for item in errors:
-                form.add_error(target, item)
-    else:
-        form.add_error(None, error)
-
 
 # Products
 
@@ -68,16 +56,8 @@ def product_list_view(request: AuthedHttpRequest) -> HttpResponse:
     """Products and services: search by name or article, filter by group (with subgroups), type, on sale."""
     product_filter = ProductFilter(request.GET, queryset=selectors.product_list_for(request.user))
     page = keyset_page(product_filter.qs, ["name"], request.GET.get("cursor"), size=50)
-    query = request.GET.copy()
-    query.pop("cursor", None)
-    context = {
-        "filter": product_filter,
-        "page": page,
-        "query": query.urlencode(),
-        "can_manage": can_manage_catalog(request.user),
-    }
-    template = "catalog/product_list.html#rows" if is_htmx_fragment(request) else "catalog/product_list.html"
-    return render(request, template, context)
+    context = {"filter": product_filter, "can_manage": can_manage_catalog(request.user)}
+    return render_keyset_list(request, "catalog/product_list.html", page, context)
 
 
 @login_required

@@ -5,13 +5,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db.models import Q
-from django.forms import BaseForm
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.accounts.http import AuthedHttpRequest, is_htmx_fragment
+from crm.core.views import add_service_errors
 from crm.documents import selectors, services
 from crm.documents.access import (
     can_change_contract,
@@ -50,16 +50,6 @@ from crm.sales.access import can_change_deal, deals_visible_to, get_deal_for
 CONTRACT_VALUES = ("signed_on", "starts_on", "ends_on", "amount", "status", "reminder_days", "notes")
 
 
-def _add_errors(form: BaseForm, error: ValidationError) -> None:
-    """Put a service's errors next to the fields they name; the rest above the form."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            for item in errors:
-                form.add_error(name if name in form.fields else None, item)
-    else:
-        form.add_error(None, error)
-
-
 # Documents of a deal and of a client (fragments for the deal card and the client card)
 
 
@@ -76,7 +66,7 @@ def deal_documents_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, deal=deal, kind=form.cleaned_data["kind"], template=form.cleaned_data["template"]
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             if not is_htmx_fragment(request):
                 messages.success(request, _("%(number)s is ready.") % {"number": generated.number})
@@ -168,7 +158,7 @@ def document_send_for_approval_view(request: AuthedHttpRequest, pk: int) -> Http
         try:
             services.approval_route_start(actor=request.user, document=document, approvers=form.approvers())
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("The document is sent for approval."))
             return redirect("documents:document-detail", document.pk)
@@ -196,7 +186,7 @@ def approval_decide_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 comment=form.cleaned_data["comment"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Your decision is recorded."))
             return redirect("documents:approval-inbox")
@@ -236,7 +226,7 @@ def template_create_view(request: AuthedHttpRequest) -> HttpResponse:
         try:
             template = services.template_create(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("The template is saved."))
             return redirect("documents:template-update", template.pk)
@@ -270,7 +260,7 @@ def template_update_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationError as error:
             template.refresh_from_db()
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("The template is saved."))
             return redirect("documents:template-update", template.pk)
@@ -315,7 +305,7 @@ def company_profile_view(request: AuthedHttpRequest) -> HttpResponse:
         try:
             services.company_profile_update(actor=request.user, values=form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("The requisites are saved."))
             return redirect("documents:company-profile")
@@ -359,7 +349,7 @@ def contract_create_view(request: AuthedHttpRequest) -> HttpResponse:
                 **{name: data[name] for name in CONTRACT_VALUES},
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("The contract is saved."))
             return redirect("documents:contract-detail", contract.pk)
@@ -382,7 +372,7 @@ def contract_update_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationError as error:
             contract.refresh_from_db()
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("The contract is saved."))
             return redirect("documents:contract-detail", contract.pk)
@@ -425,7 +415,7 @@ def contract_link_deal_view(request: AuthedHttpRequest, pk: int) -> HttpResponse
         try:
             services.contract_link_deal(actor=request.user, contract=contract, deal=form.cleaned_data["deal"])
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             return redirect("documents:contract-detail", contract.pk)
     return render(request, "documents/contract_detail.html", _contract_context(request, contract, deal_form=form))
@@ -442,7 +432,7 @@ def contract_link_document_view(request: AuthedHttpRequest, pk: int) -> HttpResp
                 actor=request.user, contract=contract, document=form.cleaned_data["document"]
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             return redirect("documents:contract-detail", contract.pk)
     return render(request, "documents/contract_detail.html", _contract_context(request, contract, document_form=form))

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from crm.accounts.http import AuthedHttpRequest, is_htmx_fragment
 from crm.activities.access import get_interaction_for
+from crm.core.views import add_service_errors, render_list
 from crm.files import selectors, services
 from crm.files.access import (
     Record,
@@ -190,8 +191,7 @@ def material_list_view(request: AuthedHttpRequest) -> HttpResponse:
         "filters": filters,
         "can_manage": can_manage_materials(request.user),
     }
-    template = "files/material_list.html#rows" if is_htmx_fragment(request) else "files/material_list.html"
-    return render(request, template, context)
+    return render_list(request, "files/material_list.html", context)
 
 
 @login_required
@@ -214,13 +214,7 @@ def material_create_view(request: AuthedHttpRequest) -> HttpResponse:
 
 
 def _add_material_errors(form: MaterialForm, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            target = "upload" if field == "file" else field if field in form.fields else None
-            for item in errors:
-                form.add_error(target, item)
-    else:
-        form.add_error(None, error)
+    add_service_errors(form, error, renamed={"file": "upload"})
 
 
 @login_required

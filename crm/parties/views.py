@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from crm.accounts.http import AuthedHttpRequest, is_htmx_fragment
 from crm.accounts.models import User
 from crm.core.pagination import keyset_page_merged
+from crm.core.views import add_service_errors, render_keyset_list
 from crm.parties import selectors, services
 from crm.parties.access import (
     can_change_party,
@@ -33,17 +34,6 @@ from crm.parties.forms import (
 from crm.parties.models import Classifier, ContactPoint, PartyContact
 
 
-def _add_service_errors(form: PartyForm, error: ValidationError) -> None:
-    """Put a service's errors next to the fields they name; the rest above the form."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            target = field if field in form.fields else None
-            for item in errors:
-                form.add_error(target, item)
-    else:
-        form.add_error(None, error)
-
-
 @login_required
 def party_list_view(request: AuthedHttpRequest) -> HttpResponse:
     """Filtered, sorted, keyset-paged client list (S1) with bulk reassignment for heads of sales (S24)."""
@@ -54,21 +44,16 @@ def party_list_view(request: AuthedHttpRequest) -> HttpResponse:
         selectors.party_list_branches(request.user, request.GET), ordering, request.GET.get("cursor"), size=50
     )
     selectors.with_card_summary(page.rows)
-    query = request.GET.copy()
-    query.pop("cursor", None)
     context = {
         "filter": party_filter,
-        "page": page,
         "ordering": ordering,
-        "query": query.urlencode(),
         "classifiers": Classifier.objects.prefetch_related("nodes"),
         "selected_nodes": {int(v) for v in request.GET.getlist("node") if v.isdigit()},
         "can_reassign": can_reassign_parties(request.user),
         "reassign_form": ReassignForm(),
         "sort_choices": SORT_CHOICES,
     }
-    template = "parties/party_list.html#rows" if is_htmx_fragment(request) else "parties/party_list.html"
-    return render(request, template, context)
+    return render_keyset_list(request, "parties/party_list.html", page, context)
 
 
 @login_required
@@ -123,7 +108,7 @@ def party_create_view(request: AuthedHttpRequest, kind: str) -> HttpResponse:
                     custom_data=form.custom_data(),
                 )
             except ValidationError as error:
-                _add_service_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, _("Client %(name)s created.") % {"name": party.name})
                 return redirect("parties:detail", pk=party.pk)
@@ -148,7 +133,7 @@ def party_update_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationError as error:
             party.refresh_from_db()
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("parties:detail", pk=party.pk)

@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms import BaseForm
 from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,6 +18,7 @@ from crm.accounts.roles import ROLE_NAMES
 from crm.activities.forms import InteractionForm
 from crm.core.exports import Cell, export_response
 from crm.core.pagination import keyset_page
+from crm.core.views import add_service_errors, render_keyset_list
 from crm.parties.access import get_party_for, parties_visible_to
 from crm.parties.models import Classifier
 from crm.parties.selectors import party_search
@@ -43,18 +43,6 @@ from crm.sales.forms import (
 )
 from crm.sales.models import Deal, DealLine, DiscountLimit, Pipeline, Stage, StageRequirement
 
-
-def add_service_errors(form: BaseForm, error: ValidationError) -> None:
-    """Put a service's errors next to the fields they name; the rest above the form."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            target = field if field in form.fields else None
-            for item in errors:
-                form.add_error(target, item)
-    else:
-        form.add_error(None, error)
-
-
 # Deal list and export --------------------------------------------------------------------------------------------
 
 
@@ -65,20 +53,15 @@ def deal_list_view(request: AuthedHttpRequest) -> HttpResponse:
     ordering = ordering_from(request.GET.get("ordering"))
     rows = deal_filter.qs if deal_filter.is_valid() else selectors.deal_list_for(request.user).none()
     page = keyset_page(rows, ordering, request.GET.get("cursor"), size=50)
-    query = request.GET.copy()
-    query.pop("cursor", None)
     context = {
         "filter": deal_filter,
-        "page": page,
         "ordering": ordering,
-        "query": query.urlencode(),
         "sort_choices": SORT_CHOICES,
         "classifiers": Classifier.objects.prefetch_related("nodes"),
         "selected_nodes": {int(v) for v in request.GET.getlist("node") if v.isdigit()},
         "can_create": can_create_deal(request.user),
     }
-    template = "sales/deal_list.html#rows" if is_htmx_fragment(request) else "sales/deal_list.html"
-    return render(request, template, context)
+    return render_keyset_list(request, "sales/deal_list.html", page, context)
 
 
 def _export_rows(deals: Iterator[Deal]) -> Iterator[Sequence[Cell]]:

@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,8 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from crm.accounts.http import AuthedHttpRequest, is_htmx_fragment
+from crm.accounts.http import AuthedHttpRequest
 from crm.core.pagination import capped_count, keyset_page
+from crm.core.views import add_service_errors, query_without_cursor, render_keyset_list
 from crm.sales.forms_leads import AssignForm, LeadForm, LeadRuleForm, QualifyForm, RejectForm, WebForm
 from crm.sales.leads import selectors, services
 from crm.sales.leads.access import (
@@ -41,17 +41,6 @@ WEBFORM_MAX_BYTES = 20_000
 WEBFORM_RATE_PER_MINUTE = 10
 
 
-def add_service_errors(form: BaseForm, error: ValidationError) -> None:
-    """Put a service's errors next to the fields they name; the rest above the form."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            target = field if field in form.fields else None
-            for item in errors:
-                form.add_error(target, item)
-    else:
-        form.add_error(None, error)
-
-
 @login_required
 def lead_list_view(request: AuthedHttpRequest) -> HttpResponse:
     """Leads by tab (the inbox of new ones, mine, all I may see) with filters; bulk assignment for heads of sales."""
@@ -59,23 +48,18 @@ def lead_list_view(request: AuthedHttpRequest) -> HttpResponse:
     tab = selectors.tab_from(request.GET.get("tab"), user)
     lead_filter = selectors.LeadFilter(request.GET, queryset=selectors.lead_list_for(user, tab))
     page = keyset_page(lead_filter.qs, ["-created_at"], request.GET.get("cursor"), size=50)
-    query = request.GET.copy()
-    query.pop("cursor", None)
-    without_tab = query.copy()
+    without_tab = query_without_cursor(request)
     without_tab.pop("tab", None)
     shown_tabs = [t for t in selectors.TABS if t != "new" or can_distribute_leads(user)]
     context = {
         "filter": lead_filter,
-        "page": page,
         "tab": tab,
         "tabs": [(t, capped_count(selectors.lead_list_for(user, t))[0]) for t in shown_tabs],
-        "query": query.urlencode(),
         "filter_query": without_tab.urlencode(),
         "can_distribute": can_distribute_leads(user),
         "assign_form": AssignForm() if can_distribute_leads(user) else None,
     }
-    template = "sales/lead_list.html#rows" if is_htmx_fragment(request) else "sales/lead_list.html"
-    return render(request, template, context)
+    return render_keyset_list(request, "sales/lead_list.html", page, context)
 
 
 @login_required
