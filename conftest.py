@@ -1,7 +1,10 @@
 """Project-wide personas (style guide section 10) and shared fixtures."""
 
+from collections.abc import Iterator
+
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import translation
 
 from crm.accounts.models import Team, User
 from crm.accounts.roles import (
@@ -20,6 +23,14 @@ def make_user(username: str, role: str, team: Team | None = None, **extra: objec
     user = User.objects.create_user(username, f"{username}@example.com", "secret-pass-1", team=team, **extra)
     user.groups.add(Group.objects.get(name=role))
     return user
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Every test starts in the default language: a page a user reads in English leaves the worker's thread in English."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from openpyxl import load_workbook
 from pytest_django import DjangoAssertNumQueries
 
@@ -179,12 +179,11 @@ def test_the_explainer_shows_the_price_and_why(client: Client, manager: User) ->
     dealer = PriceListFactory(name="Дилерский")
     PriceListItemFactory(price_list=dealer, product=product, price=Decimal("900.00"))
     PriceRuleFactory(position=1, price_list=dealer, node=node)
+    manager.language = "en"  # the explanation is asserted in the source language
+    manager.save(update_fields=["language"])
     client.force_login(manager)
 
-    with translation.override("en"):
-        response = client.get(
-            reverse("catalog:quote"), {"party": party.pk, "product": product.pk, "on_date": "2026-03-01"}
-        )
+    response = client.get(reverse("catalog:quote"), {"party": party.pk, "product": product.pk, "on_date": "2026-03-01"})
     quote = response.context["quote"]
     assert (quote.price, quote.price_list) == (Decimal("900.00"), dealer)
     assert "Price list «Дилерский», rule 1: client in «Дилеры»." in response.content.decode()

@@ -1,9 +1,11 @@
 """A client of `manager` with full requisites and a contact person, and a deal with two lines."""
 
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from crm.accounts.models import User
@@ -24,6 +26,13 @@ from crm.parties.tests.factories import (
 )
 from crm.sales.models import Deal
 from crm.sales.tests.factories import DealFactory, DealLineFactory
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """Messages are asserted in the source language; the Russian catalogue is the lead's."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -289,6 +289,8 @@ def test_approvers_are_asked_in_order(manager: User, team_lead: User, head_of_sa
 def test_a_rejection_stops_the_route_and_tells_the_owner(
     manager: User, team_lead: User, head_of_sales: User, document: Document
 ) -> None:
+    manager.language = "en"  # the owner is told in the owner's language; English is the source
+    manager.save(update_fields=["language"])
     route = services.approval_route_start(actor=manager, document=document, approvers=[team_lead, head_of_sales])
     first, second = route.steps.order_by("order")
     with pytest.raises(ValidationError) as refused:
@@ -299,7 +301,7 @@ def test_a_rejection_stops_the_route_and_tells_the_owner(
     second.refresh_from_db()
     assert (route.status, second.decision, second.asked_at) == (RouteStatus.REJECTED, Decision.PENDING, None)
     assert Notification.objects.filter(user=head_of_sales).count() == 0
-    assert Notification.objects.get(user=manager).title.startswith("ДП-2026-0001")
+    assert Notification.objects.get(user=manager).title == "ДП-2026-0001 is rejected by Ольга Лидерова"
     # After a rejection the owner may send the document again.
     services.approval_route_start(actor=manager, document=document, approvers=[head_of_sales])
 

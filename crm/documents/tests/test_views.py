@@ -29,6 +29,8 @@ def _htmx(client: Client, url: str, data: dict[str, str]) -> str:
 def test_the_owner_generates_a_proposal_on_the_deal_card_and_downloads_it(
     client: Client, manager: User, deal: Deal
 ) -> None:
+    manager.language = "en"  # messages are asserted in the source language
+    manager.save(update_fields=["language"])
     client.force_login(manager)
     url = reverse("documents:deal-documents", args=[deal.pk])
     assert 'name="kind"' in client.get(url).content.decode()

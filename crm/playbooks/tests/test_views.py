@@ -17,6 +17,14 @@ from crm.sales.models import Deal, DealInteraction
 HTMX = {"HX-Request": "true"}
 
 
+def login(client: Client, user: User) -> Client:
+    """Sign in with English pages: messages are asserted in the source language."""
+    user.language = "en"
+    user.save(update_fields=["language"])
+    client.force_login(user)
+    return client
+
+
 def _start(client: Client, script: Script, party: Party, **extra: object) -> ScriptRun:
     response = client.post(reverse("playbooks:run-start"), {"script": script.pk, "party": party.pk, **extra})
     run = ScriptRun.objects.get()
@@ -28,7 +36,7 @@ def _start(client: Client, script: Script, party: Party, **extra: object) -> Scr
 def test_a_manager_follows_a_script_with_plain_forms_and_logs_the_call(
     client: Client, manager: User, party: Party, call_script: Call
 ) -> None:
-    client.force_login(manager)
+    login(client, manager)
     run = _start(client, call_script.script, party)
     page = client.get(reverse("playbooks:run-detail", args=[run.pk])).content.decode()
     assert "Удобно говорить?" in page
@@ -61,7 +69,7 @@ def test_a_manager_follows_a_script_with_plain_forms_and_logs_the_call(
 
 
 def test_htmx_answers_swap_only_the_step_card(client: Client, manager: User, party: Party, call_script: Call) -> None:
-    client.force_login(manager)
+    login(client, manager)
     run = _start(client, call_script.script, party)
     response = client.post(reverse("playbooks:run-answer", args=[run.pk]), {"answer": call_script.yes.pk}, headers=HTMX)
     content = response.content.decode()
@@ -74,7 +82,7 @@ def test_htmx_answers_swap_only_the_step_card(client: Client, manager: User, par
 def test_a_stale_answer_is_refused_with_a_message(
     client: Client, manager: User, party: Party, call_script: Call
 ) -> None:
-    client.force_login(manager)
+    login(client, manager)
     run = _start(client, call_script.script, party)
     response = client.post(
         reverse("playbooks:run-answer", args=[run.pk]), {"answer": call_script.convinced.pk}, headers=HTMX
@@ -85,7 +93,7 @@ def test_a_stale_answer_is_refused_with_a_message(
 
 
 def test_finishing_midway_asks_for_the_outcome(client: Client, manager: User, party: Party, call_script: Call) -> None:
-    client.force_login(manager)
+    login(client, manager)
     run = _start(client, call_script.script, party)
     page = client.get(reverse("playbooks:run-detail", args=[run.pk]), {"finish": "1"}).content.decode()
     assert 'name="outcome"' in page
@@ -104,7 +112,7 @@ def test_a_run_from_a_deal_card_logs_the_contact_for_the_deal(
     client: Client, manager: User, party: Party, deal: Deal
 ) -> None:
     demonstration = Script.objects.get(name="Демонстрация")
-    client.force_login(manager)
+    login(client, manager)
     fragment = client.get(reverse("playbooks:suggested"), {"deal": deal.pk}).content.decode()
     assert "Follow script «Демонстрация»" in fragment
     assert "Первый звонок" not in fragment
@@ -126,7 +134,7 @@ def test_a_run_from_a_deal_card_logs_the_contact_for_the_deal(
 def test_the_call_form_suggests_the_scripts_of_its_interaction_type(
     client: Client, manager: User, party: Party
 ) -> None:
-    client.force_login(manager)
+    login(client, manager)
     fragment = client.get(reverse("playbooks:suggested"), {"party": str(party.pk), "type": "call"}).content.decode()
     assert "Follow script «Первый звонок»" in fragment
     assert "Демонстрация" not in fragment
@@ -139,14 +147,14 @@ def test_the_call_form_suggests_the_scripts_of_its_interaction_type(
 def test_someone_who_cannot_log_contacts_with_the_client_gets_no_buttons(
     client: Client, team_lead: User, party: Party
 ) -> None:
-    client.force_login(team_lead)
+    login(client, team_lead)
     fragment = client.get(reverse("playbooks:suggested"), {"party": str(party.pk), "type": "call"}).content.decode()
     assert "Follow script" not in fragment
     assert client.get(reverse("playbooks:run-start"), {"party": party.pk}).status_code == 403
 
 
 def test_an_administrator_writes_a_script_with_branches(client: Client, administrator: User) -> None:
-    client.force_login(administrator)
+    login(client, administrator)
     call = InteractionType.objects.get(code="call")
     response = client.post(reverse("playbooks:script-create"), {"name": "Входящий звонок", "interaction_type": call.pk,
                                                                   "is_active": "on"})  # fmt: skip
@@ -177,7 +185,7 @@ def test_an_administrator_writes_a_script_with_branches(client: Client, administ
 
 
 def test_the_script_form_needs_a_stage_or_a_type(client: Client, administrator: User) -> None:
-    client.force_login(administrator)
+    login(client, administrator)
     response = client.post(reverse("playbooks:script-create"), {"name": "Ни к чему"})
     assert response.status_code == 200
     assert "Choose a stage, an interaction type or both." in response.content.decode()
@@ -185,7 +193,7 @@ def test_the_script_form_needs_a_stage_or_a_type(client: Client, administrator: 
 
 
 def test_a_manager_cannot_edit_scripts(client: Client, manager: User, call_script: Call) -> None:
-    client.force_login(manager)
+    login(client, manager)
     assert client.get(reverse("playbooks:script-update", args=[call_script.script.pk])).status_code == 403
     response = client.post(reverse("playbooks:step-update", args=[call_script.need.pk]), {"title": "Взлом"})
     assert response.status_code == 403
@@ -199,7 +207,7 @@ def test_a_switched_off_script_is_hidden_from_managers(
     client: Client, manager: User, administrator: User, call_script: Call
 ) -> None:
     services.script_update(actor=administrator, script=call_script.script, data={"is_active": False})
-    client.force_login(manager)
+    login(client, manager)
     assert client.get(reverse("playbooks:script-detail", args=[call_script.script.pk])).status_code == 404
     assert "Тестовый звонок" not in client.get(reverse("playbooks:script-list")).content.decode()
 
@@ -207,7 +215,7 @@ def test_a_switched_off_script_is_hidden_from_managers(
 def test_the_editor_page_costs_the_same_queries_for_a_longer_script(
     client: Client, administrator: User, call_script: Call
 ) -> None:
-    client.force_login(administrator)
+    login(client, administrator)
     url = reverse("playbooks:script-detail", args=[call_script.script.pk])
     client.get(url)
     with CaptureQueriesContext(connection) as short:
@@ -225,7 +233,7 @@ def test_the_editor_page_costs_the_same_queries_for_a_longer_script(
 def test_without_js_a_refusal_is_shown_once_after_the_redirect(
     client: Client, manager: User, party: Party, call_script: Call
 ) -> None:
-    client.force_login(manager)
+    login(client, manager)
     run = _start(client, call_script.script, party)
     response = client.post(reverse("playbooks:run-back", args=[run.pk]), follow=True)
     assert response.content.decode().count("This is the first step; there is nothing to go back to.") == 1

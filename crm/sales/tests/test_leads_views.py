@@ -227,6 +227,8 @@ def test_the_head_of_sales_assigns_the_ticked_leads(client: Client, head_of_sale
 def test_the_head_of_sales_hands_one_lead_over_and_the_manager_is_told(
     client: Client, head_of_sales: User, manager: User, colleague: User
 ) -> None:
+    colleague.language = "en"  # the notification is written in the recipient's language; English is the source
+    colleague.save(update_fields=["language"])
     lead = lead_of(manager, title="Кассы")
     response = login(client, head_of_sales).post(reverse("sales:lead-assign", args=[lead.pk]), {"owner": colleague.pk})
     assert response["Location"] == reverse("sales:lead-detail", args=[lead.pk])
