@@ -44,7 +44,7 @@ from crm.catalog.pricing import NO_PRICE_EXPLANATION, resolve_price
 from crm.catalog.rates_csv import MAX_BYTES, RowError
 from crm.core.exports import export_response
 from crm.core.pagination import keyset_page
-from crm.core.views import add_service_errors, render_keyset_list
+from crm.core.views import add_service_errors, message_errors, render_keyset_list
 from crm.parties.access import get_party_for
 from crm.parties.selectors import party_search
 
@@ -185,8 +185,7 @@ def group_list_view(request: AuthedHttpRequest) -> HttpResponse:
 
 
 def _group_action_failed(request: AuthedHttpRequest, error: ValidationError) -> HttpResponse:
-    for message in error.messages:
-        messages.error(request, message)
+    message_errors(request, error)
     return redirect("catalog:group-list")
 
 
@@ -283,8 +282,7 @@ def price_list_delete_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     try:
         services.price_list_delete(actor=request.user, price_list=price_list)
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        message_errors(request, error)
         return redirect("catalog:price-list-detail", pk=price_list.pk)
     messages.success(request, _("Price list %(name)s deleted.") % {"name": price_list.name})
     return redirect("catalog:price-list-list")
@@ -459,8 +457,7 @@ def rule_move_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     try:
         services.price_rule_move(actor=request.user, rule=rule, direction=request.POST.get("direction", ""))
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        message_errors(request, error)
     return redirect("catalog:rule-list")
 
 

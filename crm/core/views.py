@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -37,6 +38,12 @@ def add_service_errors(form: BaseForm, error: ValidationError, *, renamed: Mappi
                 form.add_error(target, item)
     else:
         form.add_error(None, error)
+
+
+def message_errors(request: HttpRequest, error: ValidationError) -> None:
+    """Show a service's refusal as error messages on the next page (for actions without a form)."""
+    for message in error.messages:
+        messages.error(request, message)
 
 
 def query_without_cursor(request: HttpRequest) -> QueryDict:

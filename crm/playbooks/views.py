@@ -17,6 +17,7 @@ from crm.activities.forms import PeriodForm
 from crm.activities.models import InteractionType
 from crm.activities.selectors import users_in_scope
 from crm.core.exports import Cell, export_response
+from crm.core.views import message_errors
 from crm.parties.access import get_party_for
 from crm.parties.models import Party
 from crm.playbooks import selectors, services
@@ -34,6 +35,11 @@ from crm.playbooks.forms import AnswerForm, ReportFilterForm, RunFinishForm, Scr
 from crm.playbooks.models import Script, ScriptRun
 from crm.sales.access import get_deal_for
 from crm.sales.models import Deal
+
+
+def _to_step(script_id: int, step_id: int) -> HttpResponseRedirect:
+    """Back to the script's editor, scrolled to the step just changed."""
+    return redirect(reverse("playbooks:script-detail", args=[script_id]) + f"#step-{step_id}")
 
 
 def _int(value: str | None) -> int | None:
@@ -151,7 +157,7 @@ def step_update_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, error)
         else:
             messages.success(request, _("Changes saved."))
-            return redirect(reverse("playbooks:script-detail", args=[step.script_id]) + f"#step-{step.pk}")
+            return _to_step(step.script_id, step.pk)
     return render(request, "playbooks/step_form.html", {"form": form, "step": step, "script": step.script})
 
 
@@ -162,8 +168,7 @@ def step_delete_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     try:
         services.step_delete(actor=request.user, step=step)
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        message_errors(request, error)
     else:
         messages.success(request, _("Step deleted."))
     return redirect("playbooks:script-detail", pk=step.script_id)
@@ -185,7 +190,7 @@ def answer_create_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, error)
         else:
             messages.success(request, _("Answer added."))
-            return redirect(reverse("playbooks:script-detail", args=[step.script_id]) + f"#step-{step.pk}")
+            return _to_step(step.script_id, step.pk)
     return _script_page(request, step.script, answer_forms={step.pk: form})
 
 
@@ -212,7 +217,7 @@ def answer_update_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, error)
         else:
             messages.success(request, _("Changes saved."))
-            return redirect(reverse("playbooks:script-detail", args=[step.script_id]) + f"#step-{step.pk}")
+            return _to_step(step.script_id, step.pk)
     return render(request, "playbooks/answer_form.html", {"form": form, "answer": answer, "script": step.script})
 
 
@@ -222,7 +227,7 @@ def answer_delete_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     answer = get_answer_for(request.user, pk)
     services.answer_delete(actor=request.user, answer=answer)
     messages.success(request, _("Answer deleted."))
-    return redirect(reverse("playbooks:script-detail", args=[answer.step.script_id]) + f"#step-{answer.step_id}")
+    return _to_step(answer.step.script_id, answer.step_id)
 
 
 # Following a script
@@ -275,8 +280,7 @@ def run_start_view(request: AuthedHttpRequest) -> HttpResponse:
         try:
             run = services.run_start(actor=request.user, script=script, party=party, deal=deal)
         except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
+            message_errors(request, error)
         else:
             return redirect("playbooks:run-detail", pk=run.pk)
     suggested = selectors.suggested_scripts(request.user, deal=deal, interaction_type=interaction_type)
@@ -325,8 +329,7 @@ def run_detail_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 
 def _after_change(request: AuthedHttpRequest, run: ScriptRun, error: ValidationError | None) -> HttpResponse:
     if error is not None:
-        for message in error.messages:
-            messages.error(request, message)
+        message_errors(request, error)
     if is_htmx_fragment(request):
         return _run_page(request, run)
     return redirect("playbooks:run-detail", pk=run.pk)

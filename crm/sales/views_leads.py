@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from crm.accounts.http import AuthedHttpRequest
 from crm.core.pagination import capped_count, keyset_page
-from crm.core.views import add_service_errors, query_without_cursor, render_keyset_list
+from crm.core.views import add_service_errors, message_errors, query_without_cursor, render_keyset_list
 from crm.sales.forms_leads import AssignForm, LeadForm, LeadRuleForm, QualifyForm, RejectForm, WebForm
 from crm.sales.leads import selectors, services
 from crm.sales.leads.access import (
@@ -141,8 +141,7 @@ def lead_bulk_assign_view(request: AuthedHttpRequest) -> HttpResponse:
     try:
         moved = services.lead_assign(actor=request.user, leads=leads, owner=form.cleaned_data["owner"])
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        message_errors(request, error)
     else:
         messages.success(request, _("Leads assigned: %(count)d.") % {"count": moved})
     return redirect(back)
