@@ -292,7 +292,7 @@ class Command(BaseCommand):
         writer = Writer(options["batch_size"])
         total = options["parties"]
         with transaction.atomic():
-            next_ids = _next_ids()
+            next_ids = lock_next_ids(BIG_TABLES)
             # Rebuilding pays off only when the new rows are many and at least as many as those already there.
             rebuild = writer.is_postgres and total >= max(REBUILD_INDEXES_FROM, next_ids[Party] - 1)
             restore = _drop_secondary_indexes() if rebuild else []
@@ -314,7 +314,7 @@ class Command(BaseCommand):
                     cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
                     for statement in tqdm(restore, unit="index", disable=options["verbosity"] == 0):
                         cursor.execute(statement)
-            _reset_sequences()
+            reset_sequences(BIG_TABLES)
         if writer.is_postgres:
             # VACUUM sets the visibility map so index-only scans work at once; it cannot run in a transaction.
             command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
@@ -407,11 +407,11 @@ def _grow(
             leaves.append((node.pk, name))
 
 
-def _next_ids() -> dict[type[models.Model], int]:
-    """The first free id of each big table; the tables are locked so nobody else takes ids meanwhile."""
+def lock_next_ids(tables: Sequence[type[models.Model]]) -> dict[type[models.Model], int]:
+    """The first free id of each table; the tables are locked so nobody else takes ids meanwhile."""
     ids = {}
     with connection.cursor() as cursor:
-        for model in BIG_TABLES:
+        for model in tables:
             table = connection.ops.quote_name(model._meta.db_table)
             if connection.vendor == "postgresql":
                 cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
@@ -420,12 +420,12 @@ def _next_ids() -> dict[type[models.Model], int]:
     return ids
 
 
-def _reset_sequences() -> None:
+def reset_sequences(tables: Sequence[type[models.Model]]) -> None:
     """Move the id sequences past the ids given explicitly (SQLite's AUTOINCREMENT follows by itself)."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        for model in BIG_TABLES:
+        for model in tables:
             table = model._meta.db_table
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))",

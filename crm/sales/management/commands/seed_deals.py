@@ -19,7 +19,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
-from crm.activities.management.commands.seed_demo import Writer
+from crm.activities.management.commands.seed_demo import Writer, lock_next_ids, reset_sequences
 from crm.catalog.choices import VatRate
 from crm.catalog.models import Currency, ExchangeRate, PriceListItem, Product
 from crm.parties.choices import Relationship
@@ -73,7 +73,7 @@ class Command(BaseCommand):
         writer = Writer(options["batch_size"])
         generator = Generator(rng, pipelines, clients, products, reasons, options)
         with transaction.atomic():
-            generator.ids = _next_ids()
+            generator.ids = lock_next_ids(TABLES)
             progress = tqdm(total=total, unit="deal", disable=options["verbosity"] == 0, smoothing=0.05)
             done = 0
             while done < total:
@@ -83,7 +83,7 @@ class Command(BaseCommand):
                 progress.update(size)
                 progress.set_postfix(rows=writer.rows_written, refresh=False)
             progress.close()
-            _reset_sequences()
+            reset_sequences(TABLES)
         with connection.cursor() as cursor:
             for model in TABLES:
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
@@ -231,29 +231,3 @@ LINE_COLUMNS = [
 def _json(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """The event data as JSON text, which both COPY and SQLite's executemany take for a json column."""
     return [(*row[:-1], json.dumps(row[-1], ensure_ascii=False)) for row in rows]
-
-
-def _next_ids() -> dict[type[models.Model], int]:
-    """The first free id of each table; the tables are locked so nobody else takes ids meanwhile."""
-    ids = {}
-    with connection.cursor() as cursor:
-        for model in TABLES:
-            table = connection.ops.quote_name(model._meta.db_table)
-            if connection.vendor == "postgresql":
-                cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
-            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
-            ids[model] = cursor.fetchone()[0] + 1
-    return ids
-
-
-def _reset_sequences() -> None:
-    """Move the id sequences past the ids given explicitly (SQLite's AUTOINCREMENT follows by itself)."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        for model in TABLES:
-            table = model._meta.db_table
-            cursor.execute(
-                f"SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))",
-                [table],
-            )
