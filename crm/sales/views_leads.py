@@ -28,7 +28,6 @@ from crm.sales.leads.access import (
     can_change_lead,
     can_distribute_leads,
     can_own_leads,
-    can_view_lead,
     get_lead_for,
     get_lead_rule_for,
     lead_rules_for,
@@ -81,9 +80,9 @@ def lead_create_view(request: AuthedHttpRequest) -> HttpResponse:
                 messages.success(request, _("Lead registered; it waits in the inbox of the head of sales."))
             else:
                 messages.success(request, _("Lead registered and given to %(name)s.") % {"name": lead.owner})
-            if can_view_lead(user, lead):
+            if can_own_leads(user):
                 return redirect("sales:lead-detail", pk=lead.pk)
-            # Operators do not follow leads once entered: straight on to the next call.
+            # Operators do not work leads once entered (they find them under "Mine"): on to the next call.
             return redirect("sales:lead-create")
     return render(request, "sales/lead_form.html", {"form": form})
 
