@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from crm.accounts.models import User
 from crm.activities.models import Interaction, InteractionType
-from crm.activities.services import interaction_log
+from crm.activities.services import interaction_log, task_create
 from crm.catalog.models import Currency, PriceList, Product
 from crm.catalog.money import convert, round_money
 from crm.catalog.pricing import resolve_price
@@ -272,8 +272,31 @@ def deal_move_stage(
     data: dict[str, Any] = {"from": previous.pk, "to": stage.pk, "from_name": previous.name, "to_name": stage.name}
     if lost_reason is not None and stage.is_lost:
         data["lost_reason"] = lost_reason.name
+    performers = stage_performers(deal, stage, actor)
+    if performers:
+        data["performers"] = [str(user) for user in performers]
+        task_create(
+            actor=actor, party=deal.party, assignees=performers, due_at=now + datetime.timedelta(days=1),
+            title=_("Stage “%(stage)s” of the deal “%(deal)s”") % {"stage": stage.name, "deal": deal.title},
+        )  # fmt: skip
     _record(deal, actor, DealEvent.Kind.STAGE_CHANGED, **data)
     return deal
+
+
+def stage_performers(deal: Deal, stage: Stage, actor: User) -> list[User]:
+    """Who performs the stage the deal enters: its user, else the holders of its role in the owner's team.
+
+    They get a task for the deal (due in a day); the one who moved the deal needs no task of their own.
+    """
+    if stage.performer is not None:
+        candidates = [stage.performer] if stage.performer.is_active else []
+    elif stage.performer_role_id is not None:
+        role_holders = User.objects.filter(is_active=True, groups=stage.performer_role_id)
+        team_id = deal.owner.team_id
+        candidates = list(role_holders.filter(team_id=team_id) if team_id else role_holders.filter(pk=deal.owner_id))
+    else:
+        candidates = []
+    return [user for user in candidates if user.pk != actor.pk]
 
 
 @transaction.atomic
