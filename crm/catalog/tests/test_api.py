@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 def client_for(user: User) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
-    # The API answers in the language of the cookie (authentication happens after the language middleware);
+    # force_authenticate skips the token authentication that picks the user's language: the cookie decides;
     # messages are asserted in the source language.
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client

@@ -18,7 +18,7 @@ from crm.sales.tests.factories import DealFactory
 def _api(user: User) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
-    # The API answers in the language of the cookie (authentication happens after the language middleware).
+    # force_authenticate skips the token authentication that picks the user's language: the cookie decides.
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
 
