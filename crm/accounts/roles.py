@@ -51,6 +51,7 @@ _CONFIGURE = [
     "parties.manage_classifiers",
     "parties.manage_custom_fields",
     "parties.restore_party",
+    "parties.manage_field_access",
     "activities.manage_interaction_types",
     "sales.manage_pipelines",
 ]
@@ -70,13 +71,36 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
 }
 
+# Which sensitive data of clients each role sees (X4, crm/parties/fields.py): everyone but the call centre
+# and the marketer sees bank details; the call centre does not see personal data (birthdays) either.
+# A role gets these when it first gets its permissions here (roles that existed got them once from
+# parties' migration 0007); afterwards an administrator decides on the "Access to client data" page, and
+# `migrate` does not hand them out again, so a group taken away stays taken away.
+_SEE_CONTACTS = ["parties.view_party_phones", "parties.view_party_emails", "parties.view_party_addresses"]
+_SEE_ALL_FIELDS = [*_SEE_CONTACTS, "parties.view_party_bank", "parties.view_party_personal", "parties.view_party_notes"]
+
+ROLE_FIELD_PERMISSIONS: dict[str, list[str]] = {
+    ADMINISTRATOR: _SEE_ALL_FIELDS,
+    HEAD_OF_SALES: _SEE_ALL_FIELDS,
+    TEAM_LEAD: _SEE_ALL_FIELDS,
+    SALES_MANAGER: _SEE_ALL_FIELDS,
+    MARKETER: [*_SEE_CONTACTS, "parties.view_party_personal", "parties.view_party_notes"],
+    OPERATOR: [*_SEE_CONTACTS, "parties.view_party_notes"],
+}
+
 
 def ensure_roles() -> dict[str, Group]:
-    """Create the shipped roles if missing and give each its permissions; extra permissions stay."""
+    """Create the shipped roles if missing and give each its permissions; extra permissions stay.
+
+    The field permissions (ROLE_FIELD_PERMISSIONS) come with a role that holds no permission yet (new,
+    or made empty by a data migration such as sales' discount limits) only: an administrator's later
+    choice on the client data access page is not undone by the next `migrate`.
+    """
     groups = {}
     for code, permissions in ROLE_PERMISSIONS.items():
         group, _created = Group.objects.get_or_create(name=code)
-        for dotted in permissions:
+        is_new = not group.permissions.exists()
+        for dotted in [*permissions, *(ROLE_FIELD_PERMISSIONS[code] if is_new else [])]:
             app_label, codename = dotted.split(".")
             group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
         groups[code] = group

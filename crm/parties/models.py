@@ -15,6 +15,12 @@ from crm.core.models import BusinessRecord, TimeStampedModel
 from crm.parties import choices, validators
 
 
+def _refuse_masked(row: models.Model) -> None:
+    """A row whose hidden fields were blanked for one reader's page (crm.parties.fields) is never written back."""
+    if getattr(row, "masked_for_display", False):
+        raise ValueError(f"{row._meta.label} {row.pk} was masked for display and must not be saved")
+
+
 class Party(BusinessRecord):
     """A client of either form: a legal entity or an individual (also a contact person)."""
 
@@ -61,6 +67,11 @@ class Party(BusinessRecord):
     # Ids of every classifier node the party sits in and of their ancestors, kept by the services:
     # on PostgreSQL a GIN index answers "in node X or below" for a million clients in milliseconds.
     node_ids = models.JSONField(default=list, blank=True, editable=False)
+    # The co-owners' user ids, a copy of `co_owners` kept by the services. PostgreSQL indexes it together with
+    # the responsible manager, the nodes and the name (migration 0008), so that a manager's list, count and
+    # search are one index scan; the visibility rule still checks `co_owners` itself (a stale copy hides a
+    # client, it never shows one).
+    co_owner_ids = models.JSONField(default=list, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", editable=False
     )
@@ -78,6 +89,14 @@ class Party(BusinessRecord):
             ("restore_party", _("Can restore clients from the trash")),
             ("manage_classifiers", _("Can edit classifier trees")),
             ("manage_custom_fields", _("Can edit custom fields")),
+            # Sensitive data, one permission per group of fields (crm/parties/fields.py, X4).
+            ("view_party_phones", _("Can see clients' phones")),
+            ("view_party_emails", _("Can see clients' e-mails and messengers")),
+            ("view_party_addresses", _("Can see clients' addresses")),
+            ("view_party_bank", _("Can see clients' bank details")),
+            ("view_party_personal", _("Can see clients' personal data (birthday)")),
+            ("view_party_notes", _("Can see notes on clients")),
+            ("manage_field_access", _("Can choose which roles see which client data")),
         ]
         indexes = [
             models.Index(fields=["responsible", "is_deleted", "name"], name="party_responsible_name"),
@@ -110,6 +129,7 @@ class Party(BusinessRecord):
         super().clean_fields(exclude=excluded)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        _refuse_masked(self)
         # Kept on every save, whatever path wrote the name; bulk loaders set it themselves.
         self.search_name = self.name.casefold()
         update_fields = kwargs.get("update_fields")
@@ -195,6 +215,10 @@ class ContactPoint(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.value
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        _refuse_masked(self)
+        super().save(*args, **kwargs)
 
 
 class Classifier(TimeStampedModel):
