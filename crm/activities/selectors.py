@@ -12,6 +12,7 @@ from crm.accounts.models import User
 from crm.activities.access import interactions_of_party, tasks_of_party, tasks_visible_to
 from crm.activities.choices import TaskStatus
 from crm.activities.models import ActivityEvent, Interaction, Notification, Task
+from crm.parties.fields import field_access, mask_events
 from crm.parties.models import Party, PartyEvent
 from crm.parties.selectors import birthdays_between
 
@@ -64,7 +65,9 @@ def party_timeline(
         entries += [TimelineEntry("task", t.created_at, t) for t in tasks[: limit + 1]]
     if "change" in kinds and not type_code:
         party_events = PartyEvent.objects.filter(party=party, at__lt=before).select_related("actor").order_by("-at")
-        entries += [TimelineEntry("change", e.at, e) for e in party_events[: limit + 1]]
+        changes = list(party_events[: limit + 1])
+        mask_events(field_access(user), changes)  # old and new values of data hidden from the user
+        entries += [TimelineEntry("change", e.at, e) for e in changes]
         activity_events = (
             ActivityEvent.objects.filter(party=party, at__lt=before)
             .exclude(kind=ActivityEvent.Kind.CREATED)
@@ -107,7 +110,8 @@ def today_plan(user: User, *, now: datetime.datetime | None = None) -> dict[str,
     overdue = list(open_tasks.filter(due_at__lt=start)[:200])
     local_today = timezone.localtime(now).date()
     week_start = local_today - datetime.timedelta(days=local_today.weekday())
-    birthdays = list(birthdays_between(user, week_start, 7)[:100])
+    seen = field_access(user).sees("personal")  # birthdays are personal data (X4)
+    birthdays = list(birthdays_between(user, week_start, 7)[:100]) if seen else []
     return {
         "overdue": overdue,
         "today_contacts": [t for t in today if t.kind == "contact"],

@@ -1,8 +1,10 @@
 """Parsing and field validation for the client pages; saving is the services' job."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.accounts.models import User
 from crm.core.forms import StyledFormMixin
 from crm.parties.choices import ContactKind, ContactLabel, CustomFieldTarget, CustomFieldType, PartyKind
+from crm.parties.fields import FIELD_GROUPS, FieldAccess
 from crm.parties.models import Classifier, ClassifierNode, CustomField, Party
 
 ORGANIZATION_FIELDS = [
@@ -66,12 +69,13 @@ class PartyForm(StyledFormMixin, forms.ModelForm[Party]):
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, kind: str, access: FieldAccess, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.kind = kind
         keep = ORGANIZATION_FIELDS if kind == PartyKind.ORGANIZATION else PERSON_FIELDS
         for name in list(self.fields):
-            if name not in keep and name not in ("version", "co_owners"):
+            # Data hidden from the user is left out: saving keeps the stored values (X4).
+            if (name not in keep and name not in ("version", "co_owners")) or not access.sees_field(name):
                 del self.fields[name]
         target = CustomFieldTarget.ORGANIZATION if kind == PartyKind.ORGANIZATION else CustomFieldTarget.PERSON
         self.fields.update(custom_form_fields(target))
@@ -111,10 +115,13 @@ class QuickContactsForm(StyledFormMixin, forms.Form):
     email = forms.EmailField(label=_("E-mail"), required=False)
     position = forms.CharField(label=_("Position"), required=False, max_length=200)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, access: FieldAccess, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name in ("phone", "email"):
-            self.fields[name].widget.attrs.update(DUPLICATE_CHECK)
+        for name, kind in (("phone", ContactKind.PHONE), ("email", ContactKind.EMAIL)):
+            if access.sees_kind(kind):
+                self.fields[name].widget.attrs.update(DUPLICATE_CHECK)
+            else:
+                del self.fields[name]
 
     def contact_points(self) -> list[dict[str, str]]:
         points = []
@@ -130,6 +137,12 @@ class ContactPointForm(StyledFormMixin, forms.Form):
     label = forms.ChoiceField(label=_("Label"), choices=[("", "—"), *ContactLabel.choices], required=False)
     value = forms.CharField(label=_("Value"), max_length=500)
     is_primary = forms.BooleanField(label=_("Main"), required=False)
+
+    def __init__(self, *args: Any, access: FieldAccess, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["kind"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(value, label) for value, label in ContactKind.choices if access.sees_kind(value)]
 
 
 class ClassificationForm(StyledFormMixin, forms.Form):
@@ -157,6 +170,13 @@ class ContactPersonForm(StyledFormMixin, forms.Form):
     birthday = forms.DateField(label=_("Birthday"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     phone = forms.CharField(label=_("Phone"), required=False, max_length=40)
     email = forms.EmailField(label=_("E-mail"), required=False)
+
+    def __init__(self, *args: Any, access: FieldAccess, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        hidden = {"birthday": not access.sees_field("birthday"), "phone": not access.sees_kind(ContactKind.PHONE),
+                  "email": not access.sees_kind(ContactKind.EMAIL)}  # fmt: skip
+        for name in [name for name, is_hidden in hidden.items() if is_hidden]:
+            del self.fields[name]
 
 
 class ClassifierForm(StyledFormMixin, forms.ModelForm[Classifier]):
@@ -194,3 +214,30 @@ class CustomFieldForm(StyledFormMixin, forms.ModelForm[CustomField]):
         data = super().clean() or {}
         self.instance.options = [line.strip() for line in data.get("options_text", "").splitlines() if line.strip()]
         return data
+
+
+class FieldAccessForm(forms.Form):
+    """Which groups of sensitive client data each role sees: one tick per role and group (X4)."""
+
+    roles = forms.ModelMultipleChoiceField(queryset=Group.objects.all(), widget=forms.MultipleHiddenInput)
+    grants = forms.MultipleChoiceField(label=_("Sees"), required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args: Any, roles: Iterable[Group], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["grants"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(f"{role.pk}:{group.code}", group.label) for role in roles for group in FIELD_GROUPS]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        shown = {str(role.pk) for role in data.get("roles", [])}
+        if any(grant.split(":")[0] not in shown for grant in data.get("grants", [])):
+            raise forms.ValidationError(_("The roles changed meanwhile: open the page again."))
+        return data
+
+    def grants_by_role(self) -> dict[Group, set[str]]:
+        chosen = set(self.cleaned_data["grants"])
+        return {
+            role: {group.code for group in FIELD_GROUPS if f"{role.pk}:{group.code}" in chosen}
+            for role in self.cleaned_data["roles"]
+        }

@@ -13,7 +13,7 @@ import datetime
 import io
 import re
 import zipfile
-from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, cast
 
@@ -29,6 +29,7 @@ from crm.accounts.models import User
 from crm.core.exports import Cell
 from crm.parties.access import parties_visible_to
 from crm.parties.choices import ContactKind, ContactLabel, CustomFieldTarget, LegalForm, PartyKind, Relationship
+from crm.parties.fields import FieldAccess, field_access, refused_write
 from crm.parties.models import ContactPoint, CustomField, Party, PartyContact, PartyEvent
 from crm.parties.services import (
     clean_custom_data,
@@ -170,9 +171,21 @@ def normalize_header(header: str) -> str:
     return " ".join(_NOT_WORD.sub(" ", header.casefold().replace("ё", "е")).split())
 
 
-def fields_for(kind: str) -> list[TargetField]:
-    """The fields a column may be mapped to for this kind of import, custom fields included."""
-    fields = [f for f in TARGET_FIELDS if kind in f.kinds]
+def _is_seen(access: FieldAccess | None, key: str) -> bool:
+    """Whether the importing user sees (and so may fill) the field a column maps to (X4)."""
+    if access is None:
+        return True
+    if key in _CONTACT_FIELDS:
+        return access.sees_kind(_CONTACT_FIELDS[key][0])
+    return access.sees_field(key)
+
+
+def fields_for(kind: str, access: FieldAccess | None = None) -> list[TargetField]:
+    """The fields a column may be mapped to for this kind of import, custom fields included.
+
+    With `access`, only those the user sees: data hidden from a user is not written by them either.
+    """
+    fields = [f for f in TARGET_FIELDS if kind in f.kinds and _is_seen(access, f.key)]
     target = CustomFieldTarget.ORGANIZATION if kind == ImportKind.ORGANIZATION else CustomFieldTarget.PERSON
     for custom in CustomField.objects.filter(target=target, is_active=True):
         synonyms = (normalize_header(custom.label), normalize_header(custom.key))
@@ -180,9 +193,9 @@ def fields_for(kind: str) -> list[TargetField]:
     return fields
 
 
-def mapping_suggest(*, headers: Sequence[str], kind: str) -> dict[str, str]:
+def mapping_suggest(*, headers: Sequence[str], kind: str, access: FieldAccess | None = None) -> dict[str, str]:
     """A field for every header we recognise (Russian or English); a field is suggested once at most."""
-    fields = fields_for(kind)
+    fields = fields_for(kind, access)
     suggestion: dict[str, str] = {}
     taken: set[str] = set()
     for header in headers:
@@ -383,17 +396,22 @@ class ImportResult:
         }
 
 
-def check_mapping(*, headers: Sequence[str], mapping: Mapping[str, str], kind: str) -> dict[str, str]:
+def check_mapping(
+    *, headers: Sequence[str], mapping: Mapping[str, str], kind: str, access: FieldAccess
+) -> dict[str, str]:
     """The mapping without skipped columns, or a ValidationError saying what is wrong with it."""
     if kind not in ImportKind.values:
         raise ValidationError({"kind": _("Choose what the file holds.")})
-    allowed = {f.key: f for f in fields_for(kind)}
+    every = {f.key: f for f in fields_for(kind)}
+    allowed = {f.key: f for f in fields_for(kind, access)}
     cleaned = {h: f for h, f in mapping.items() if f}
     errors: list[str] = []
     for header, key in cleaned.items():
         if header not in headers:
             errors.append(_("The file has no column %(column)s.") % {"column": header})
-        if key not in allowed:
+        if key in every and key not in allowed:
+            errors.append(_("You may not change data hidden from you: %(fields)s.") % {"fields": every[key].label})
+        elif key not in allowed:
             errors.append(_("%(field)s cannot be imported here.") % {"field": key})
     chosen = list(cleaned.values())
     for key in sorted(set(chosen)):
@@ -648,7 +666,7 @@ def _run(
     *, actor: User, file: IO[bytes], mapping: Mapping[str, str], kind: str, write: bool, preview: int = 0
 ) -> tuple[ImportResult, list[str], list[tuple[int, list[str]]]]:
     table = table_open(file)
-    cleaned = check_mapping(headers=table.headers, mapping=mapping, kind=kind)
+    cleaned = check_mapping(headers=table.headers, mapping=mapping, kind=kind, access=field_access(actor))
     validator = _Validator(actor=actor, kind=kind, headers=table.headers, mapping=cleaned)
     result = ImportResult(kind=kind, is_dry_run=not write)
     shown: list[tuple[int, list[str]]] = []
@@ -745,7 +763,7 @@ _VCARD_PHONE_LABELS = {"cell": ContactLabel.MOBILE, "fax": ContactLabel.FAX, "ho
                        "work": ContactLabel.WORK}  # fmt: skip
 
 
-def _vcard_points(card: VCard, number: int, warnings: list[RowError]) -> list[dict[str, Any]]:
+def _vcard_points(card: VCard, number: int, warnings: list[RowError], access: FieldAccess) -> list[dict[str, Any]]:
     raw: list[tuple[str, str, str, str]] = []
     for phone in card.phones:
         label = next((_VCARD_PHONE_LABELS[t] for t in ("fax", "cell", "work", "home") if t in phone.types), "")
@@ -762,6 +780,9 @@ def _vcard_points(card: VCard, number: int, warnings: list[RowError]) -> list[di
     points: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
     for kind, label, value, prop in raw:
+        if not access.sees_kind(kind):
+            warnings.append(RowError(number, prop, _("Left out: your role does not see this data."), value))
+            continue
         try:
             _stored, key = normalize_contact(kind, value)
         except ValidationError as error:
@@ -798,8 +819,9 @@ def parties_import_vcard(*, actor: User, file: IO[bytes]) -> ImportResult:
     cards = parse_vcards(file.read())
     result = ImportResult(kind=ImportKind.PERSON, total_rows=len(cards))
     organizations: dict[str, Party] = {}
+    access = field_access(actor)
     for number, card in enumerate(cards, start=1):
-        points = _vcard_points(card, number, result.warnings)
+        points = _vcard_points(card, number, result.warnings, access)
         try:
             with transaction.atomic():
                 if not card.has_person_name and card.organization:
@@ -818,6 +840,12 @@ def parties_import_vcard(*, actor: User, file: IO[bytes]) -> ImportResult:
                     "middle_name": middle[:150], "birthday": card.birthday.as_date() if card.birthday else None,
                     "notes": card.note,
                 }  # fmt: skip
+                for name, prop in (("birthday", "BDAY"), ("notes", "NOTE")):
+                    if data[name] and refused_write(access, fields=[name]):
+                        result.warnings.append(
+                            RowError(number, prop, _("Left out: your role does not see this data."), str(data[name]))
+                        )
+                        data[name] = None if name == "birthday" else ""
                 employer = (
                     _vcard_organization(actor, card.organization, organizations, result) if card.organization else None
                 )
@@ -839,46 +867,75 @@ def _with_cards(parties: QuerySet[Party]) -> Iterator[Party]:
     return parties.prefetch_related("contact_points", "employer_links__organization").iterator(chunk_size=500)
 
 
-def parties_vcard_chunks(*, parties: QuerySet[Party], version: Version = "3.0") -> Iterator[str]:
-    """The cards one by one, for a streamed download of a long list."""
+def parties_vcard_chunks(*, parties: QuerySet[Party], access: FieldAccess, version: Version = "3.0") -> Iterator[str]:
+    """The cards one by one, for a streamed download of a long list, without what `access` hides."""
     for party in _with_cards(parties):
         yield party_to_vcard(
             party,
             version=version,
             contact_points=party.contact_points.all(),
             employers=party.employer_links.all(),
+            access=access,
         )
 
 
-def parties_export_vcard(*, parties: QuerySet[Party], version: Version = "3.0") -> str:
+def parties_export_vcard(*, parties: QuerySet[Party], access: FieldAccess, version: Version = "3.0") -> str:
     """A .vcf text with one card per client (pass a queryset already limited by parties_visible_to)."""
-    return "".join(parties_vcard_chunks(parties=parties, version=version))
+    return "".join(parties_vcard_chunks(parties=parties, access=access, version=version))
 
 
 # ---------------------------------------------------------------------------- tabular export
 
 
-def party_export_headers() -> list[str]:
+@dataclass(frozen=True)
+class _Column:
+    """A column of the client export; `group` names the sensitive data it shows (crm/parties/fields.py)."""
+
+    header: Promise
+    value: Callable[[Party, Mapping[str, list[str]]], Cell]
+    group: str = ""
+
+
+_EXPORT_COLUMNS: tuple[_Column, ...] = (
+    _Column(gettext_lazy("Kind"), lambda p, c: p.get_kind_display()),
+    _Column(gettext_lazy("Name"), lambda p, c: p.name),
+    _Column(gettext_lazy("Full legal name"), lambda p, c: p.full_name),
+    _Column(gettext_lazy("INN"), lambda p, c: p.inn),
+    _Column(gettext_lazy("KPP"), lambda p, c: p.kpp),
+    _Column(gettext_lazy("OGRN"), lambda p, c: p.ogrn),
+    _Column(gettext_lazy("Last name"), lambda p, c: p.last_name),
+    _Column(gettext_lazy("First name"), lambda p, c: p.first_name),
+    _Column(gettext_lazy("Middle name"), lambda p, c: p.middle_name),
+    _Column(gettext_lazy("Birthday"), lambda p, c: p.birthday, "personal"),
+    _Column(gettext_lazy("Region"), lambda p, c: p.region),
+    _Column(gettext_lazy("Industry"), lambda p, c: p.industry),
+    _Column(gettext_lazy("Relationship"), lambda p, c: p.get_relationship_display()),
+    _Column(gettext_lazy("Phone"), lambda p, c: ", ".join(c.get(ContactKind.PHONE, [])), "phones"),
+    _Column(gettext_lazy("E-mail"), lambda p, c: ", ".join(c.get(ContactKind.EMAIL, [])), "emails"),
+    _Column(gettext_lazy("Website"), lambda p, c: ", ".join(c.get(ContactKind.SITE, []))),
+    _Column(gettext_lazy("Address"), lambda p, c: "; ".join(c.get(ContactKind.ADDRESS, [])), "addresses"),
+    _Column(gettext_lazy("Responsible"), lambda p, c: p.responsible.username),
+    _Column(gettext_lazy("Notes"), lambda p, c: p.notes, "notes"),
+    _Column(gettext_lazy("Created"), lambda p, c: p.created_at),
+)
+
+
+def _export_columns(access: FieldAccess) -> list[_Column]:
+    """The export's columns without those showing data hidden from the reader (X4)."""
+    return [column for column in _EXPORT_COLUMNS if not column.group or access.sees(column.group)]
+
+
+def party_export_headers(access: FieldAccess) -> list[str]:
     """Column names of the client export; the import recognises them, so an export can be re-imported."""
-    return [
-        _("Kind"), _("Name"), _("Full legal name"), _("INN"), _("KPP"), _("OGRN"), _("Last name"), _("First name"),
-        _("Middle name"), _("Birthday"), _("Region"), _("Industry"), _("Relationship"), _("Phone"), _("E-mail"),
-        _("Website"), _("Address"), _("Responsible"), _("Notes"), _("Created"),
-    ]  # fmt: skip
+    return [str(column.header) for column in _export_columns(access)]
 
 
-def parties_export_rows(parties: QuerySet[Party]) -> Iterator[list[Cell]]:
+def parties_export_rows(parties: QuerySet[Party], access: FieldAccess) -> Iterator[list[Cell]]:
     """One row per client, contacts joined by commas, read in chunks so millions of rows fit in memory."""
+    columns = _export_columns(access)
     rows = parties.select_related("responsible").prefetch_related("contact_points").iterator(chunk_size=1000)
     for party in rows:
         by_kind: dict[str, list[str]] = {}
         for point in party.contact_points.all():
             by_kind.setdefault(point.kind, []).append(point.value)
-        yield [
-            party.get_kind_display(), party.name, party.full_name, party.inn, party.kpp, party.ogrn, party.last_name,
-            party.first_name, party.middle_name, party.birthday, party.region, party.industry,
-            party.get_relationship_display(), ", ".join(by_kind.get(ContactKind.PHONE, [])),
-            ", ".join(by_kind.get(ContactKind.EMAIL, [])), ", ".join(by_kind.get(ContactKind.SITE, [])),
-            "; ".join(by_kind.get(ContactKind.ADDRESS, [])), party.responsible.username, party.notes,
-            party.created_at,
-        ]  # fmt: skip
+        yield [column.value(party, by_kind) for column in columns]

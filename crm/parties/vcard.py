@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from crm.parties.choices import ContactKind, ContactLabel
+from crm.parties.fields import FieldAccess
 from crm.parties.models import ContactPoint, Party, PartyContact
 
 Version = Literal["3.0", "4.0"]
@@ -420,12 +421,19 @@ def party_to_vcard(
     version: Version = "3.0",
     contact_points: Iterable[ContactPoint] | None = None,
     employers: Iterable[PartyContact] | None = None,
+    access: FieldAccess | None = None,
 ) -> str:
     """One client as a vCard; a person carries the organisation and position of their first employer.
 
-    Pass `contact_points` and `employers` (with `organization` loaded) to avoid a query each.
+    Pass `contact_points` and `employers` (with `organization` loaded) to avoid a query each, and the
+    reader's `access` to leave out what is hidden from them (X4).
     """
-    points = list(party.contact_points.all() if contact_points is None else contact_points)
+    access = access or FieldAccess.everything()
+    points = [
+        p
+        for p in (party.contact_points.all() if contact_points is None else contact_points)
+        if access.sees_kind(p.kind)
+    ]
     links = list(party.employer_links.select_related("organization") if employers is None else employers)
     lines = ["BEGIN:VCARD", f"VERSION:{version}"]
     if version == "4.0":
@@ -444,7 +452,7 @@ def party_to_vcard(
             lines.append("ORG:" + _escape(link.organization.name))
             if link.position:
                 lines.append("TITLE:" + _escape(link.position))
-        if party.birthday:
+        if party.birthday and access.sees_field("birthday"):
             birthday = party.birthday.isoformat() if version == "3.0" else party.birthday.strftime("%Y%m%d")
             lines.append("BDAY:" + birthday)
     for point in points:
@@ -468,7 +476,7 @@ def party_to_vcard(
             service = point.get_label_display() if point.label else ""
             prefix = f"X-SERVICE-TYPE={_escape(service)}" if service else ""
             lines.append(f"IMPP{';' + prefix if prefix else ''}:{_escape(point.value)}")
-    if party.notes:
+    if party.notes and access.sees_field("notes"):
         lines.append("NOTE:" + _escape(party.notes))
     lines.append(f"UID:crm-party-{party.pk}")
     if party.updated_at:

@@ -22,6 +22,7 @@ from crm.parties.access import (
     parties_in_trash_for,
 )
 from crm.parties.choices import PartyKind
+from crm.parties.fields import field_access, mask_card, mask_rows
 from crm.parties.filters import SORT_CHOICES, PartyFilter, ordering_from
 from crm.parties.forms import (
     ClassificationForm,
@@ -44,6 +45,7 @@ def party_list_view(request: AuthedHttpRequest) -> HttpResponse:
         selectors.party_list_branches(request.user, request.GET), ordering, request.GET.get("cursor"), size=50
     )
     selectors.with_card_summary(page.rows)
+    mask_rows(field_access(request.user), page.rows)
     context = {
         "filter": party_filter,
         "ordering": ordering,
@@ -61,13 +63,16 @@ def party_search_view(request: AuthedHttpRequest) -> HttpResponse:
     """One box for name, phone in any form, e-mail or INN (S22): a dropdown for htmx, a page otherwise."""
     query = request.GET.get("q", "")
     results = selectors.party_search(request.user, query)
+    # Found by a hidden phone too (the caller's number), but shown masked.
+    mask_rows(field_access(request.user), results)
     template = "parties/search.html#results" if is_htmx_fragment(request) else "parties/search.html"
     return render(request, template, {"results": results, "search_query": query})
 
 
 @login_required
 def party_detail_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
-    party = selectors.party_detail_for(get_party_for(request.user, pk))
+    access = field_access(request.user)
+    party = mask_card(access, selectors.party_detail_for(get_party_for(request.user, pk)))
     return render(
         request,
         "parties/party_detail.html",
@@ -75,8 +80,8 @@ def party_detail_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             "party": party,
             "can_change": can_change_party(request.user, party),
             "can_reassign": can_reassign_parties(request.user),
-            "contact_form": ContactPointForm(),
-            "person_form": ContactPersonForm(),
+            "contact_form": ContactPointForm(access=access),
+            "person_form": ContactPersonForm(access=access),
             "reassign_users": User.objects.filter(is_active=True).order_by("last_name", "first_name"),
         },
     )
@@ -88,8 +93,9 @@ def party_create_view(request: AuthedHttpRequest, kind: str) -> HttpResponse:
         return redirect("parties:list")
     if not request.user.has_perm("parties.add_party"):
         raise PermissionDenied
-    form = PartyForm(request.POST or None, kind=kind)
-    quick = QuickContactsForm(request.POST or None)
+    access = field_access(request.user)
+    form = PartyForm(request.POST or None, kind=kind, access=access)
+    quick = QuickContactsForm(request.POST or None, access=access)
     duplicates = []
     if request.method == "POST" and form.is_valid() and quick.is_valid():
         duplicates = selectors.possible_duplicates(
@@ -120,7 +126,7 @@ def party_create_view(request: AuthedHttpRequest, kind: str) -> HttpResponse:
 @login_required
 def party_update_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     party = get_party_for(request.user, pk, action="change")
-    form = PartyForm(request.POST or None, instance=party, kind=party.kind)
+    form = PartyForm(request.POST or None, instance=party, kind=party.kind, access=field_access(request.user))
     if request.method == "POST" and form.is_valid():
         try:
             services.party_update(
@@ -165,14 +171,15 @@ def party_restore_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 
 
 def _contacts_fragment(request: AuthedHttpRequest, party_pk: int, form: ContactPointForm | None = None) -> HttpResponse:
-    party = selectors.party_detail_for(get_party_for(request.user, party_pk))
+    access = field_access(request.user)
+    party = mask_card(access, selectors.party_detail_for(get_party_for(request.user, party_pk)))
     return render(
         request,
         "parties/party_detail.html#contacts",
         {
             "party": party,
             "can_change": can_change_party(request.user, party),
-            "contact_form": form or ContactPointForm(),
+            "contact_form": form or ContactPointForm(access=access),
         },
     )
 
@@ -181,20 +188,24 @@ def _contacts_fragment(request: AuthedHttpRequest, party_pk: int, form: ContactP
 @login_required
 def contact_point_add_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     party = get_party_for(request.user, pk, action="change")
-    form = ContactPointForm(request.POST)
+    access = field_access(request.user)
+    form = ContactPointForm(request.POST, access=access)  # offers only the kinds the user sees
     if form.is_valid():
         try:
             services.contact_point_add(actor=request.user, party=party, **form.cleaned_data)
         except ValidationError as error:
             form.add_error("value" if hasattr(error, "error_dict") else None, str(error.messages[0]))
         else:
-            form = ContactPointForm()
+            form = ContactPointForm(access=access)
     return _contacts_fragment(request, party.pk, form)
 
 
 def _point_for(request: AuthedHttpRequest, pk: int) -> ContactPoint:
+    """A contact point of a client the user may change, of a kind the user sees (hidden ones stay as they are)."""
     point = get_object_or_404(ContactPoint.objects.select_related("party"), pk=pk)
     get_party_for(request.user, point.party_id, action="change")
+    if not field_access(request.user).sees_kind(point.kind):
+        raise PermissionDenied
     return point
 
 
@@ -218,7 +229,8 @@ def contact_point_remove_view(request: AuthedHttpRequest, pk: int) -> HttpRespon
 
 @login_required
 def stale_contacts_view(request: AuthedHttpRequest) -> HttpResponse:
-    points = selectors.stale_contact_points_for(request.user)[:200]
+    hidden = field_access(request.user).hidden_kinds  # one cannot re-check what one does not see
+    points = selectors.stale_contact_points_for(request.user).exclude(kind__in=hidden)[:200]
     return render(request, "parties/stale_contacts.html", {"points": points})
 
 
@@ -226,10 +238,13 @@ def stale_contacts_view(request: AuthedHttpRequest) -> HttpResponse:
 @login_required
 def contact_person_add_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     organization = get_party_for(request.user, pk, action="change")
-    form = ContactPersonForm(request.POST)
+    access = field_access(request.user)
+    form = ContactPersonForm(request.POST, access=access)  # without the fields hidden from the user
     if form.is_valid():
-        data = {k: form.cleaned_data[k] for k in ("last_name", "first_name", "middle_name", "birthday")}
-        points = QuickContactsForm(form.cleaned_data)
+        data = {
+            k: form.cleaned_data[k] for k in ("last_name", "first_name", "middle_name", "birthday") if k in form.fields
+        }
+        points = QuickContactsForm(form.cleaned_data, access=access)
         points.is_valid()
         try:
             services.contact_person_create(

@@ -22,6 +22,7 @@ from crm.accounts.http import AuthedHttpRequest
 from crm.accounts.models import User
 from crm.core.exports import export_response
 from crm.parties.access import can_export_parties, can_import_parties, parties_visible_to
+from crm.parties.fields import field_access
 from crm.parties.filters import PartyFilter
 from crm.parties.models import Party
 from crm.parties.transfer import (
@@ -94,6 +95,22 @@ def _forget(request: AuthedHttpRequest, token: uuid.UUID, state: dict[str, Any])
     request.session[SESSION_KEY] = uploads
 
 
+def _is_mapped(request: AuthedHttpRequest, state: dict[str, Any]) -> bool:
+    """Whether the upload has a mapping the user may still use (a role may lose sight of a field meanwhile)."""
+    if not state["mapping"]:
+        return False
+    try:
+        check_mapping(
+            headers=list(state["mapping"]),
+            mapping=state["mapping"],
+            kind=state["kind"],
+            access=field_access(request.user),
+        )
+    except ValidationError:
+        return False
+    return True
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_upload_view(request: AuthedHttpRequest) -> HttpResponse:
@@ -135,14 +152,18 @@ def import_mapping_view(request: AuthedHttpRequest, token: uuid.UUID) -> HttpRes
     if request.method == "POST" and not is_kind_switch:
         mapping = {h: request.POST.get(f"column-{i}", "") for i, h in enumerate(sample.headers)}
         try:
-            state["mapping"] = check_mapping(headers=sample.headers, mapping=mapping, kind=kind)
+            state["mapping"] = check_mapping(
+                headers=sample.headers, mapping=mapping, kind=kind, access=field_access(request.user)
+            )
         except ValidationError as error:
             errors = error.messages
         else:
             _save_state(request, token, state)
             return redirect("parties:import-preview", token=token)
     else:
-        mapping = state["mapping"] or mapping_suggest(headers=sample.headers, kind=kind)
+        mapping = state["mapping"] or mapping_suggest(
+            headers=sample.headers, kind=kind, access=field_access(request.user)
+        )
         _save_state(request, token, state)
     columns = [
         {
@@ -159,7 +180,7 @@ def import_mapping_view(request: AuthedHttpRequest, token: uuid.UUID) -> HttpRes
         "kind": kind,
         "kinds": ImportKind.choices,
         "columns": columns,
-        "fields": [(f.key, f.label) for f in fields_for(kind)],
+        "fields": [(f.key, f.label) for f in fields_for(kind, field_access(request.user))],
         "errors": errors,
     }
     return render(request, "parties/transfer/mapping.html", context)
@@ -194,7 +215,7 @@ def import_preview_view(request: AuthedHttpRequest, token: uuid.UUID) -> HttpRes
     """Step 3: every row validated, the first ones shown; then the import itself (POST)."""
     _require_import(request.user)
     state = _state(request, token)
-    if not state["mapping"]:
+    if not _is_mapped(request, state):
         return redirect("parties:import-mapping", token=token)
     if request.method == "POST":
         with default_storage.open(state["path"], "rb") as file:
@@ -221,7 +242,7 @@ def import_errors_view(request: AuthedHttpRequest, token: uuid.UUID, fmt: str) -
     if fmt not in ("csv", "xlsx"):
         raise Http404
     state = _state(request, token)
-    if not state["mapping"]:
+    if not _is_mapped(request, state):
         raise Http404
     with default_storage.open(state["path"], "rb") as file:
         result = parties_import_tabular(
@@ -264,7 +285,8 @@ def vcard_export_view(request: AuthedHttpRequest) -> StreamingHttpResponse:
     parties = _exported(request)
     version: Version = "4.0" if request.GET.get("version") == "4.0" else "3.0"
     response = StreamingHttpResponse(
-        parties_vcard_chunks(parties=parties, version=version), content_type="text/vcard; charset=utf-8"
+        parties_vcard_chunks(parties=parties, access=field_access(request.user), version=version),
+        content_type="text/vcard; charset=utf-8",
     )
     response["Content-Disposition"] = 'attachment; filename="clients.vcf"'
     return response
@@ -277,10 +299,11 @@ def party_export_view(request: AuthedHttpRequest, fmt: str) -> HttpResponseBase:
     if fmt not in ("csv", "xlsx"):
         raise Http404
     parties = _exported(request)
+    access = field_access(request.user)  # columns of data hidden from the user are left out
     return export_response(
         fmt,  # type: ignore[arg-type]
         "clients",
-        party_export_headers(),
-        parties_export_rows(parties),
+        party_export_headers(access),
+        parties_export_rows(parties, access),
         sheet_title=str(_("Clients")),
     )

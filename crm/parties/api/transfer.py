@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from crm.accounts.http import api_user
 from crm.parties.access import can_export_parties, can_import_parties, parties_visible_to
+from crm.parties.fields import field_access
 from crm.parties.filters import PartyFilter
 from crm.parties.models import Party
 from crm.parties.transfer import (
@@ -97,7 +98,8 @@ class PartiesImportApi(APIView):
         upload, kind = data.validated_data["file"], data.validated_data["kind"]
         mapping = data.validated_data.get("mapping")
         if mapping is None:
-            mapping = mapping_suggest(headers=table_sample(upload, rows=0).headers, kind=kind)
+            headers = table_sample(upload, rows=0).headers
+            mapping = mapping_suggest(headers=headers, kind=kind, access=field_access(user))
         result = parties_import_tabular(
             actor=user,
             file=upload,
@@ -157,7 +159,8 @@ class PartiesVcardExportApi(APIView):
         parties: QuerySet[Party] = PartyFilter(request.query_params, queryset=queryset).qs
         version: Version = "4.0" if request.query_params.get("version") == "4.0" else "3.0"
         response = StreamingHttpResponse(
-            parties_vcard_chunks(parties=parties, version=version), content_type="text/vcard; charset=utf-8"
+            parties_vcard_chunks(parties=parties, access=field_access(user), version=version),
+            content_type="text/vcard; charset=utf-8",
         )
         response["Content-Disposition"] = 'attachment; filename="clients.vcf"'
         return response

@@ -22,6 +22,7 @@ from crm.core.exports import export_response
 from crm.parties import urls_transfer
 from crm.parties.api import transfer as api_transfer
 from crm.parties.choices import ContactKind, CustomFieldTarget, CustomFieldType, PartyKind
+from crm.parties.fields import FieldAccess
 from crm.parties.models import ContactPoint, CustomField, Party, PartyContact, PartyEvent
 from crm.parties.transfer import (
     ImportKind,
@@ -446,7 +447,9 @@ def test_vcard_export_reads_back(head_of_sales: User) -> None:
     )
     parties_import_vcard(actor=head_of_sales, file=file)
 
-    text = parties_export_vcard(parties=Party.objects.order_by("kind", "name"), version="4.0")
+    text = parties_export_vcard(
+        parties=Party.objects.order_by("kind", "name"), access=FieldAccess.everything(), version="4.0"
+    )
 
     organization, person = parse_vcards(text)
     assert organization.display_name == "ООО Ромашка"
