@@ -5,6 +5,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import QuerySet
@@ -16,6 +17,7 @@ from crm.core.models import field_value_for_history
 from crm.core.phones import national_digits, to_e164
 from crm.core.versioning import bump_version
 from crm.parties.choices import ContactKind, CustomFieldTarget, CustomFieldType, PartyKind
+from crm.parties.fields import FIELD_GROUPS, GROUPS
 from crm.parties.models import (
     Classifier,
     ClassifierNode,
@@ -512,6 +514,25 @@ def custom_field_save(*, actor: User, field: CustomField) -> CustomField:
     field.full_clean()
     field.save()
     return field
+
+
+@transaction.atomic
+def field_access_set(*, actor: User, grants: Mapping[Group, Iterable[str]]) -> None:
+    """Let each role named see exactly these groups of sensitive client data (X4); other roles keep theirs."""
+    chosen = {role: set(codes) for role, codes in grants.items()}
+    unknown = sorted({code for codes in chosen.values() for code in codes} - set(GROUPS))
+    if unknown:
+        raise ValidationError(_("Unknown groups of client data: %(codes)s.") % {"codes": ", ".join(unknown)})
+    permissions = {
+        p.codename: p
+        for p in Permission.objects.filter(
+            content_type__app_label="parties", codename__in=[g.codename for g in FIELD_GROUPS]
+        )
+    }
+    for role, codes in chosen.items():
+        wanted = [permissions[GROUPS[code].codename] for code in codes]
+        role.permissions.remove(*(p for p in permissions.values() if p not in wanted))
+        role.permissions.add(*wanted)
 
 
 # Events recorded for the apps built on clients (sales, documents, files), which may not write here directly.

@@ -31,5 +31,6 @@ urlpatterns = [
     path("custom-fields/", views_settings.custom_field_list_view, name="custom-field-list"),
     path("custom-fields/new/", views_settings.custom_field_edit_view, name="custom-field-create"),
     path("custom-fields/<int:pk>/", views_settings.custom_field_edit_view, name="custom-field-update"),
+    path("field-access/", views_settings.field_access_view, name="field-access"),
     path("", include("crm.parties.urls_transfer")),
 ]

@@ -1,7 +1,8 @@
-"""Administrator pages: classifier trees (S1, M8) and custom fields (X3)."""
+"""Administrator pages: classifier trees (S1, M8), custom fields (X3), who sees which client data (X4)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -9,8 +10,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.accounts.http import AuthedHttpRequest
+from crm.accounts.roles import ROLE_NAMES
 from crm.parties import services
-from crm.parties.forms import ClassifierForm, CustomFieldForm, NodeForm
+from crm.parties.fields import FIELD_GROUPS, field_access_grid
+from crm.parties.forms import ClassifierForm, CustomFieldForm, FieldAccessForm, NodeForm
 from crm.parties.models import Classifier, ClassifierNode, CustomField
 
 
@@ -91,3 +94,26 @@ def custom_field_edit_view(request: AuthedHttpRequest, pk: int | None = None) ->
             messages.success(request, _("Custom field saved."))
             return redirect("parties:custom-field-list")
     return render(request, "parties/custom_field_form.html", {"form": form})
+
+
+@login_required
+def field_access_view(request: AuthedHttpRequest) -> HttpResponse:
+    """Roles x groups of sensitive client data (phones, bank details, ...): who sees what (X4)."""
+    _require(request, "parties.manage_field_access")
+    form = FieldAccessForm(request.POST or None, roles=Group.objects.all())
+    if request.method == "POST":
+        if form.is_valid():
+            services.field_access_set(actor=request.user, grants=form.grants_by_role())
+            messages.success(request, _("Access to client data saved."))
+            return redirect("parties:field-access")
+        for error in [*form.non_field_errors(), *form.errors.get("grants", []), *form.errors.get("roles", [])]:
+            messages.error(request, str(error))
+    rows = [
+        {
+            "role": role,
+            "name": ROLE_NAMES.get(role.name, role.name),
+            "cells": [(f"{role.pk}:{group.code}", group.label, group.code in seen) for group in FIELD_GROUPS],
+        }
+        for role, seen in field_access_grid()
+    ]
+    return render(request, "parties/field_access.html", {"groups": FIELD_GROUPS, "rows": rows})
