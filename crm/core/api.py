@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -16,6 +17,18 @@ class KeysetPagination(CursorPagination):
     ordering: str | tuple[str, ...] = "-pk"
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+def keyset_link(request: Request, cursor: str | None) -> str | None:
+    """The absolute URL of the page `cursor` points to (the request's parameters kept), None without one.
+
+    For lists paged by crm.core.pagination rather than by a DRF paginator (next/previous in the response).
+    """
+    if not cursor:
+        return None
+    query = request.query_params.copy()
+    query["cursor"] = cursor
+    return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -1,6 +1,7 @@
 """View helpers every app's pages share: htmx fragments, keyset-paged lists, service errors on forms."""
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -8,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 from django_htmx.middleware import HtmxDetails
 
 from crm.core.pagination import KeysetPage
@@ -18,8 +21,11 @@ class HtmxHttpRequest(HttpRequest):
 
 
 def is_htmx_fragment(request: HtmxHttpRequest) -> bool:
-    """An htmx request that wants a fragment, not a boosted full page (netbox's rule)."""
-    return bool(request.htmx) and not request.htmx.boosted
+    """An htmx request that wants a fragment, not a boosted full page (netbox's rule).
+
+    Nor a history restore: going back to a URL an htmx link pushed, with the page no longer cached.
+    """
+    return bool(request.htmx) and not request.htmx.boosted and not request.htmx.history_restore_request
 
 
 def add_service_errors(form: BaseForm, error: ValidationError, *, renamed: Mapping[str, str] | None = None) -> None:
@@ -58,8 +64,56 @@ def render_list(request: HtmxHttpRequest, template: str, context: Mapping[str, A
     return render(request, f"{template}#rows" if is_htmx_fragment(request) else template, context)
 
 
+@dataclass(frozen=True)
+class KeysetPager:
+    """The links under a keyset-paged table: the list's own parameters plus a cursor, None at an end."""
+
+    previous: str | None
+    next: str | None
+    first: str | None
+    summary: str  # "51–100 of 10,000+"; empty where the page's place is not known
+
+
+def _page_url(request: HttpRequest, query: QueryDict, cursor: str | None) -> str:
+    query = query.copy()
+    if cursor:
+        query["cursor"] = cursor
+    encoded = query.urlencode()
+    return f"{request.path}?{encoded}" if encoded else request.path
+
+
+def keyset_pager(request: HttpRequest, page: KeysetPage[Any]) -> KeysetPager:
+    """The previous/next/first links of `page` of the list `request` shows, and where the page stands."""
+    query = query_without_cursor(request)
+    summary = ""
+    if page.first_number is not None and page.last_number is not None:
+        total = number_format(page.total, force_grouping=True)
+        summary = _("%(first)s–%(last)s of %(total)s") % {
+            "first": number_format(page.first_number, force_grouping=True),
+            "last": number_format(page.last_number, force_grouping=True),
+            "total": f"{total}+" if page.total_is_capped else total,
+        }
+    return KeysetPager(
+        previous=_page_url(request, query, page.prev_cursor) if page.prev_cursor else None,
+        next=_page_url(request, query, page.next_cursor) if page.next_cursor else None,
+        # Only where "Previous" does not already lead there.
+        first=_page_url(request, query, None) if page.prev_cursor and page.start != len(page.rows) else None,
+        summary=summary,
+    )
+
+
 def render_keyset_list(
     request: HtmxHttpRequest, template: str, page: KeysetPage[Any], context: Mapping[str, Any]
 ) -> HttpResponse:
-    """A keyset-paged list: `context` plus `page` and `query` (the parameters the "Show more" link repeats)."""
-    return render_list(request, template, {**context, "page": page, "query": query_without_cursor(request).urlencode()})
+    """A keyset-paged list: `context` plus `page`, its `pager` links and `query` (the list's parameters less the
+    cursor, for sort and export links)."""
+    return render_list(
+        request,
+        template,
+        {
+            **context,
+            "page": page,
+            "pager": keyset_pager(request, page),
+            "query": query_without_cursor(request).urlencode(),
+        },
+    )

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from crm.accounts.http import api_user
 from crm.accounts.models import User
-from crm.core.api import CappedKeysetPagination, required_version
+from crm.core.api import CappedKeysetPagination, keyset_link, required_version
 from crm.core.pagination import keyset_page_merged
 from crm.parties import selectors, services
 from crm.parties.access import can_reassign_parties, get_party_for
@@ -59,17 +59,12 @@ class PartyListApi(generics.ListAPIView[Party]):
         branches = selectors.party_list_branches(user, params)
         page = keyset_page_merged(branches, ordering, params.get("cursor"), size)
         rows = selectors.with_card_summary(page.rows)
-        next_url = None
-        if page.next_cursor:
-            query = params.copy()
-            query["cursor"] = page.next_cursor
-            next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
         return Response(
             {
                 "count": page.total,
                 "count_is_capped": page.total_is_capped,
-                "next": next_url,
-                "previous": None,
+                "next": keyset_link(request, page.next_cursor),
+                "previous": keyset_link(request, page.prev_cursor),
                 "results": PartyListOutput(rows, many=True).data,
             }
         )
