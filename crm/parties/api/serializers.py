@@ -1,18 +1,46 @@
-"""API shapes of clients; parsing only, the services save."""
+"""API shapes of clients; parsing only, the services save.
+
+Data hidden from the reader (crm/parties/fields.py, X4) is returned as null and named in the object's
+`hidden_fields`, so a client tells "hidden" from "empty". The reader comes from the serializer's
+context (`request`); without one everything sensitive is hidden.
+"""
 
 from typing import Any
 
 from rest_framework import serializers
 
 from crm.parties.choices import ContactKind, ContactLabel, PartyKind
+from crm.parties.fields import SENSITIVE_FIELDS, FieldAccess, field_access
 from crm.parties.models import Classifier, ClassifierNode, ContactPoint, CustomField, Party, PartyContact
 from crm.parties.services import EDITABLE_FIELDS
 
 
+def reader_access(serializer: serializers.BaseSerializer[Any]) -> FieldAccess:
+    """What the request's user sees, worked out once per response (nested and listed serializers share it)."""
+    context = serializer.context
+    if "field_access" not in context:
+        request = context.get("request")
+        context["field_access"] = field_access(getattr(request, "user", None))
+    access: FieldAccess = context["field_access"]
+    return access
+
+
 class ContactPointOutput(serializers.ModelSerializer[ContactPoint]):
+    hidden_fields = serializers.SerializerMethodField(help_text="Fields returned as null because they are hidden.")
+
     class Meta:
         model = ContactPoint
-        fields = ["id", "kind", "label", "value", "is_primary", "confirmed_at"]
+        fields = ["id", "kind", "label", "value", "is_primary", "confirmed_at", "hidden_fields"]
+        extra_kwargs = {"value": {"allow_null": True}}
+
+    def get_hidden_fields(self, point: ContactPoint) -> list[str]:
+        return [] if reader_access(self).sees_kind(point.kind) else ["value"]
+
+    def to_representation(self, instance: ContactPoint) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        if data["hidden_fields"]:
+            data["value"] = None
+        return data
 
 
 class ContactPointInput(serializers.Serializer[dict[str, Any]]):
@@ -40,19 +68,25 @@ class PartyListOutput(serializers.ModelSerializer[Party]):
     responsible_name = serializers.CharField(source="responsible.__str__", read_only=True)
     phone = serializers.SerializerMethodField()
     email = serializers.SerializerMethodField()
+    hidden_fields = serializers.SerializerMethodField(help_text="Fields returned as null because they are hidden.")
 
     class Meta:
         model = Party
         fields = ["id", "kind", "name", "inn", "region", "relationship", "responsible", "responsible_name",
-                  "phone", "email", "updated_at"]  # fmt: skip
+                  "phone", "email", "updated_at", "hidden_fields"]  # fmt: skip
 
     def get_phone(self, party: Party) -> str | None:
         point = getattr(party, "main_phone", None)
-        return point.value if point else None
+        return point.value if point and reader_access(self).sees_kind(ContactKind.PHONE) else None
 
     def get_email(self, party: Party) -> str | None:
         point = getattr(party, "main_email", None)
-        return point.value if point else None
+        return point.value if point and reader_access(self).sees_kind(ContactKind.EMAIL) else None
+
+    def get_hidden_fields(self, party: Party) -> list[str]:
+        access = reader_access(self)
+        return [name for name, kind in (("phone", ContactKind.PHONE), ("email", ContactKind.EMAIL))
+                if not access.sees_kind(kind)]  # fmt: skip
 
 
 class PartyDetailOutput(serializers.ModelSerializer[Party]):
@@ -60,14 +94,25 @@ class PartyDetailOutput(serializers.ModelSerializer[Party]):
     nodes = NodeOutput(many=True)
     employers = EmployerOutput(many=True)
     co_owners = serializers.SerializerMethodField()
+    hidden_fields = serializers.SerializerMethodField(help_text="Fields returned as null because they are hidden.")
 
     class Meta:
         model = Party
         fields = ["id", *EDITABLE_FIELDS, "responsible", "co_owners", "custom_data", "version", "created_at",
-                  "updated_at", "contact_points", "nodes", "employers"]  # fmt: skip
+                  "updated_at", "contact_points", "nodes", "employers", "hidden_fields"]  # fmt: skip
+        extra_kwargs = {name: {"allow_null": True} for name in SENSITIVE_FIELDS}
 
     def get_co_owners(self, party: Party) -> list[int]:
         return [u.pk for u in getattr(party, "co_owner_list", [])]
+
+    def get_hidden_fields(self, party: Party) -> list[str]:
+        return list(reader_access(self).hidden_fields)
+
+    def to_representation(self, instance: Party) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        for name in data["hidden_fields"]:
+            data[name] = None
+        return data
 
 
 class PartyInput(serializers.Serializer[dict[str, Any]]):

@@ -27,9 +27,18 @@ from crm.parties.api.serializers import (
     PartyInput,
     PartyListOutput,
 )
+from crm.parties.fields import field_access, refused_write
 from crm.parties.filters import PartyFilter, ordering_from
 from crm.parties.models import Classifier, ClassifierNode, ContactPoint, CustomField, Party
 from crm.parties.selectors import SORTABLE
+
+
+def _refuse_hidden(user: User, values: dict[str, Any]) -> None:
+    """403 naming the fields and contact kinds of a write that are hidden from the user (X4): nothing changes."""
+    kinds = [str(point.get("kind", "")) for point in values.get("contact_points", [])]
+    message = refused_write(field_access(user), fields=[k for k in values if k != "contact_points"], kinds=kinds)
+    if message:
+        raise PermissionDenied(message)
 
 
 class PartyPagination(CappedKeysetPagination):
@@ -65,7 +74,7 @@ class PartyListApi(generics.ListAPIView[Party]):
                 "count_is_capped": page.total_is_capped,
                 "next": keyset_link(request, page.next_cursor),
                 "previous": keyset_link(request, page.prev_cursor),
-                "results": PartyListOutput(rows, many=True).data,
+                "results": PartyListOutput(rows, many=True, context={"request": request}).data,
             }
         )
 
@@ -77,6 +86,7 @@ class PartyListApi(generics.ListAPIView[Party]):
         data = PartyInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
+        _refuse_hidden(user, values)
         if "kind" not in values:
             raise serializers.ValidationError({"kind": [_("This field is required.")]})
         responsible = None
@@ -92,7 +102,8 @@ class PartyListApi(generics.ListAPIView[Party]):
             contact_points=values.pop("contact_points", []),
             custom_data=values.pop("custom_data", None),
         )
-        return Response(PartyDetailOutput(selectors.party_detail_for(party)).data, status=status.HTTP_201_CREATED)
+        output = PartyDetailOutput(selectors.party_detail_for(party), context={"request": request})
+        return Response(output.data, status=status.HTTP_201_CREATED)
 
 
 class PartyDetailApi(APIView):
@@ -100,7 +111,8 @@ class PartyDetailApi(APIView):
 
     @extend_schema(responses=PartyDetailOutput)
     def get(self, request: Request, pk: int) -> Response:
-        return Response(PartyDetailOutput(selectors.party_detail_for(get_party_for(api_user(request), pk))).data)
+        party = selectors.party_detail_for(get_party_for(api_user(request), pk))
+        return Response(PartyDetailOutput(party, context={"request": request}).data)
 
     @extend_schema(request=PartyInput, responses=PartyDetailOutput)
     def patch(self, request: Request, pk: int) -> Response:
@@ -109,13 +121,14 @@ class PartyDetailApi(APIView):
         data = PartyInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
+        _refuse_hidden(user, values)
         values.pop("contact_points", None)
         values.pop("responsible", None)
         version = required_version(values.pop("version", None))
         services.party_update(
             actor=user, party=party, data=values, expected_version=version, custom_data=values.pop("custom_data", None)
         )
-        return Response(PartyDetailOutput(selectors.party_detail_for(party)).data)
+        return Response(PartyDetailOutput(selectors.party_detail_for(party), context={"request": request}).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
@@ -130,7 +143,7 @@ class PartySearchApi(APIView):
     @extend_schema(parameters=[OpenApiParameter("q", str)], responses=PartyListOutput(many=True))
     def get(self, request: Request) -> Response:
         found = selectors.party_search(api_user(request), request.query_params.get("q", ""))
-        return Response(PartyListOutput(found, many=True).data)
+        return Response(PartyListOutput(found, many=True, context={"request": request}).data)
 
 
 class ContactPointCreateApi(APIView):
@@ -140,8 +153,9 @@ class ContactPointCreateApi(APIView):
         party = get_party_for(user, pk, action="change")
         data = ContactPointInput(data=request.data)
         data.is_valid(raise_exception=True)
+        _refuse_hidden(user, {"contact_points": [data.validated_data]})
         point = services.contact_point_add(actor=user, party=party, **data.validated_data)
-        return Response(ContactPointOutput(point).data, status=status.HTTP_201_CREATED)
+        return Response(ContactPointOutput(point, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
 class ContactPointDetailApi(APIView):
@@ -150,6 +164,7 @@ class ContactPointDetailApi(APIView):
         user = api_user(request)
         point = get_object_or_404(ContactPoint, pk=pk)
         get_party_for(user, point.party_id, action="change")
+        _refuse_hidden(user, {"contact_points": [{"kind": point.kind}]})
         services.contact_point_remove(actor=user, point=point)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -165,7 +180,7 @@ class ClassificationApi(APIView):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         services.party_set_classification(actor=user, party=party, nodes=data.validated_data["nodes"])
-        return Response(PartyDetailOutput(selectors.party_detail_for(party)).data)
+        return Response(PartyDetailOutput(selectors.party_detail_for(party), context={"request": request}).data)
 
 
 class PartyReassignApi(APIView):
@@ -203,7 +218,7 @@ class PartyMergeApi(APIView):
         data.is_valid(raise_exception=True)
         duplicate = get_party_for(user, data.validated_data["duplicate"], action="change")
         services.party_merge(actor=user, keep=keep, duplicate=duplicate)
-        return Response(PartyDetailOutput(selectors.party_detail_for(keep)).data)
+        return Response(PartyDetailOutput(selectors.party_detail_for(keep), context={"request": request}).data)
 
 
 class DuplicatesApi(APIView):
@@ -219,7 +234,7 @@ class DuplicatesApi(APIView):
             api_user(request), inn=params.get("inn", ""), phones=[params.get("phone", "")],
             emails=[params.get("email", "")], name=params.get("name", ""),
         )  # fmt: skip
-        return Response(PartyListOutput(found, many=True).data)
+        return Response(PartyListOutput(found, many=True, context={"request": request}).data)
 
 
 class ClassifierListApi(generics.ListAPIView[Classifier]):
