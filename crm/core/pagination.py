@@ -38,6 +38,12 @@ class KeysetPage(Generic[M]):
     # How many rows come before this page: exact on the first and the last page, a hint in between,
     # None when the cursor did not carry it (one written before cursors had directions).
     start: int | None = 0
+    size: int = 0  # rows a full page has
+
+    @property
+    def previous_is_first(self) -> bool:
+        """Whether "Previous" leads to the first page (a pager need not offer both)."""
+        return self.prev_cursor is not None and self.start is not None and self.start <= self.size
 
     @property
     def first_number(self) -> int | None:
@@ -222,6 +228,7 @@ def _page(
             total_is_capped=capped,
             prev_cursor=_encode("before", _values(rows[0], ordering), start) if more else None,
             start=start,
+            size=size,
         )
     start = 0 if position is None else position.at
     if position is not None and not more and not capped:
@@ -234,7 +241,7 @@ def _page(
         prev_cursor = _encode("before", _values(rows[0], ordering), start)
     else:  # an empty page (its rows were deleted) leads back to the rows up to the cursor's own row
         prev_cursor = _encode("upto", position.values, start)
-    return KeysetPage(rows, next_cursor, total, capped, prev_cursor=prev_cursor, start=start)
+    return KeysetPage(rows, next_cursor, total, capped, prev_cursor=prev_cursor, start=start, size=size)
 
 
 def keyset_page(queryset: QuerySet[M], ordering: list[str], cursor: str | None, size: int) -> KeysetPage[M]:
@@ -258,7 +265,7 @@ def keyset_page_merged(
     merge sorts in Python, so text columns need a database collation that orders by code point (C).
     """
     if not querysets:
-        return KeysetPage(rows=[], next_cursor=None, total=0, total_is_capped=False)
+        return KeysetPage(rows=[], next_cursor=None, total=0, total_is_capped=False, size=size)
     if len(querysets) == 1:
         return keyset_page(querysets[0], ordering, cursor, size)
     ordering = _with_tie_breaker(ordering)

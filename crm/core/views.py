@@ -96,8 +96,7 @@ def keyset_pager(request: HttpRequest, page: KeysetPage[Any]) -> KeysetPager:
     return KeysetPager(
         previous=_page_url(request, query, page.prev_cursor) if page.prev_cursor else None,
         next=_page_url(request, query, page.next_cursor) if page.next_cursor else None,
-        # Only where "Previous" does not already lead there.
-        first=_page_url(request, query, None) if page.prev_cursor and page.start != len(page.rows) else None,
+        first=_page_url(request, query, None) if page.prev_cursor and not page.previous_is_first else None,
         summary=summary,
     )
 

@@ -6,12 +6,15 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from crm.accounts.models import User
+from crm.core.pagination import KeysetPage
+from crm.core.views import keyset_pager
 from crm.parties.models import Party
 from crm.parties.tests.factories import PartyFactory
 from crm.sales.tests.factories import DealFactory, PipelineFactory, StageFactory
@@ -52,7 +55,7 @@ def test_the_client_list_pages_forward_and_back_keeping_filters_and_sort(
     first, first_cost = _get(client, reverse("parties:list") + "?kind=organization&ordering=-name")
     assert _names(first) == clients_of_manager[:50]
     assert _link(first, "prev") is None
-    assert "1–50 of 60" in first.content.decode()  # type: ignore[attr-defined]
+    assert re.search(r"keyset-pager-summary\">1–50 \w+ 60<", first.content.decode())  # type: ignore[attr-defined]
     following = _link(first, "next")
     assert following is not None
     assert "kind=organization" in following
@@ -61,7 +64,8 @@ def test_the_client_list_pages_forward_and_back_keeping_filters_and_sort(
     second, second_cost = _get(client, following)
     assert _names(second) == clients_of_manager[50:]
     assert _link(second, "next") is None
-    assert "51–60 of 60" in second.content.decode()  # type: ignore[attr-defined]
+    assert re.search(r"keyset-pager-summary\">51–60 \w+ 60<", second.content.decode())  # type: ignore[attr-defined]
+    assert second.context["pager"].first is None  # type: ignore[attr-defined]  # "Previous" leads there already
     previous = _link(second, "prev")
     assert previous is not None
     assert "kind=organization" in previous
@@ -156,3 +160,24 @@ def test_a_drf_keyset_api_links_previous_too(manager: User) -> None:
     assert first["previous"] is None
     back = api.get(second["previous"]).json()
     assert [d["id"] for d in back["results"]] == [d["id"] for d in first["results"]]
+
+
+def test_the_pager_offers_the_first_page_where_previous_does_not_lead_there(rf: RequestFactory) -> None:
+    request = rf.get("/clients/", {"ordering": "-name", "cursor": "old"})
+    rows = [Party(name=f"ООО {n}") for n in range(50)]
+    third = KeysetPage(rows, "n", 10_000, True, prev_cursor="p", start=100, size=50)
+    pager = keyset_pager(request, third)
+    assert (pager.first, pager.previous, pager.next) == (
+        "/clients/?ordering=-name",
+        "/clients/?ordering=-name&cursor=p",
+        "/clients/?ordering=-name&cursor=n",
+    )
+    with translation.override("en"):
+        assert keyset_pager(request, third).summary == "101–150 of 10,000+"
+    second = KeysetPage(rows, "n", 10_000, True, prev_cursor="p", start=50, size=50)
+    assert keyset_pager(request, second).first is None
+    unknown = KeysetPage(rows, "n", 10_000, True, prev_cursor="p", start=None, size=50)
+    assert (keyset_pager(request, unknown).first, keyset_pager(request, unknown).summary) == (
+        "/clients/?ordering=-name",
+        "",
+    )

@@ -75,6 +75,7 @@ def test_forward_to_the_end_and_back_to_the_start_gives_the_same_pages(
     assert [len(page.rows) for page in forward] == [5, 5, 5, 2]
     assert [pk for page in forward for pk in _pks(page)] == _expected(ordering)
     assert [(page.first_number, page.last_number) for page in forward] == [(1, 5), (6, 10), (11, 15), (16, 17)]
+    assert [page.previous_is_first for page in forward] == [False, True, False, False]
 
     # Back from the last page, one page at a time, to the first: the same rows, and the same places.
     page = forward[-1]
