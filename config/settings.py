@@ -92,6 +92,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["crm.accounts.backends.RoleBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "activities:today"
 LOGOUT_REDIRECT_URL = "accounts:login"

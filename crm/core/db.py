@@ -1,8 +1,11 @@
 """The only place with database-specific query shapes; each variant is tested on both databases."""
 
+from collections.abc import Sequence
+
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import CharField, F, Func, Q
+from django.db.models import BigIntegerField, CharField, F, Func, Q, Value
+from django.db.models.functions import Cast
 from django.db.models.lookups import Contains
 
 
@@ -19,6 +22,20 @@ def prefix_match(field: str, prefix: str) -> Q:
         return Q(**{f"{field}__startswith": prefix})
     successor = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     return Q(**{f"{field}__gte": prefix, f"{field}__lt": successor})
+
+
+def equals_any(field: str, ids: Sequence[int]) -> Q:
+    """`field` (a bigint key) is one of `ids`, in the form a multi-column GIN index can serve on PostgreSQL.
+
+    btree_gin's int8 operator class has no `int8 = int4` operator, so `responsible_id IN (7)` (7 is an
+    int4 literal) cannot use the GIN indexes of parties 0008; `responsible_id = 7::bigint OR ...` can.
+    """
+    if connection.vendor != "postgresql":
+        return Q(**{f"{field}__in": list(ids)})
+    condition = Q(pk__in=[])
+    for value in ids:
+        condition |= Q(**{field: Cast(Value(value), BigIntegerField())})
+    return condition
 
 
 def register_sqlite_functions(sender: object, connection: BaseDatabaseWrapper, **kwargs: object) -> None:

@@ -8,9 +8,15 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from crm.accounts.models import User
+from crm.core.db import equals_any, has_indexed_json_containment
 from crm.parties.models import Party
 
 Action = Literal["view", "change"]
+
+
+def _owners(user: User) -> list[int]:
+    """The user and, for a team head, the team's members: whose clients the user sees as their own."""
+    return [user.pk, *User.objects.filter(team__head=user).exclude(pk=user.pk).order_by().values_list("pk", flat=True)]
 
 
 def parties_visible_to(user: User) -> QuerySet[Party]:
@@ -20,26 +26,32 @@ def parties_visible_to(user: User) -> QuerySet[Party]:
         return live.none()
     if user.has_perm("parties.view_all_parties"):
         return live
-    # The rule is spelled with plain id lists (two small queries) rather than joins and EXISTS, so the
-    # database can walk the (responsible, is_deleted, name) index: on a million clients an OR with a
-    # correlated subquery turned every list and search into a scan of the whole table.
-    owners = [user.pk, *User.objects.filter(team__head=user).exclude(pk=user.pk).values_list("pk", flat=True)]
-    co_owned = list(Party.co_owners.through.objects.filter(user_id=user.pk).values_list("party_id", flat=True))
-    rule = Q(responsible_id__in=owners) if len(owners) > 1 else Q(responsible_id=user.pk)
-    if co_owned:
-        rule |= Q(pk__in=co_owned)
+    owners = _owners(user)
+    if has_indexed_json_containment():
+        # PostgreSQL: the managers and the co-owner copy are columns of the GIN indexes of parties 0008, so
+        # this OR is two index scans that also apply the list's or the search's own condition; the IN below
+        # is the rule itself (checked on the few rows found), so a stale copy can hide a client, never show one.
+        co_owned = Party.co_owners.through.objects.filter(user_id=user.pk).values("party_id")
+        shared = Q(co_owner_ids__contains=[user.pk]) & Q(pk__in=co_owned)
+        return live.filter(equals_any("responsible_id", owners) | shared)
+    # SQLite: plain id lists (two small queries) rather than joins and EXISTS, so that it walks the
+    # (responsible, is_deleted, name) index.
+    co_owned_ids = list(Party.co_owners.through.objects.filter(user_id=user.pk).values_list("party_id", flat=True))
+    rule = Q(responsible_id__in=owners)
+    if co_owned_ids:
+        rule |= Q(pk__in=co_owned_ids)
     return live.filter(rule)
 
 
 def parties_visible_branches(user: User) -> list[QuerySet[Party]]:
-    """The same clients as parties_visible_to, as disjoint querysets without an OR between them.
+    """The same clients as parties_visible_to, as disjoint querysets to run one by one and merge.
 
-    Searches run once per branch and merge: a database can walk the (responsible, name) index for
-    the own branch and look up the few co-owned ids directly, which no plan for the OR allows.
+    SQLite: the own branch walks the (responsible, name) index and the few co-owned ids are looked up
+    directly, which no plan for the OR allows. PostgreSQL needs one branch (see parties_visible_to).
     """
-    if user.has_perm("parties.view_all_parties") or not user.is_active:
+    if user.has_perm("parties.view_all_parties") or not user.is_active or has_indexed_json_containment():
         return [parties_visible_to(user)]
-    owners = [user.pk, *User.objects.filter(team__head=user).exclude(pk=user.pk).values_list("pk", flat=True)]
+    owners = _owners(user)
     own = Party.objects.filter(is_deleted=False, responsible_id__in=owners)
     co_owned = Party.co_owners.through.objects.filter(user_id=user.pk).values("party_id")
     shared = Party.objects.filter(is_deleted=False, pk__in=co_owned).exclude(responsible_id__in=owners)

@@ -80,7 +80,7 @@ class PartyFilter(django_filters.FilterSet):
         return queryset.filter(contains_casefold(name, None, value.strip())) if value.strip() else queryset
 
     def filter_nodes(self, queryset: QuerySet[Party], name: str, value: list[ClassifierNode]) -> QuerySet[Party]:
-        return queryset.filter(nodes_filter(n.pk for n in value)) if value else queryset
+        return queryset.filter(nodes_filter(value)) if value else queryset
 
     def filter_ordering(self, queryset: QuerySet[Party], name: str, value: str) -> QuerySet[Party]:
         return queryset  # applied by the view's keyset pagination, see ordering_from()

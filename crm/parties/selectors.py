@@ -81,27 +81,31 @@ def with_card_summary(parties: list[Party]) -> list[Party]:
     return parties
 
 
-def nodes_filter(node_ids: Iterable[int]) -> Q:
+def nodes_filter(nodes: Iterable[int | ClassifierNode]) -> Q:
     """AND across classifier trees, OR within one tree; a node includes its descendants (S1).
 
     PostgreSQL: each party keeps its nodes and their ancestors in `node_ids` (GIN-indexed), so
     "in X or below" is one containment test. SQLite: the subtrees are resolved to node ids first and
     each party is probed in the (party, node) unique index.
     """
-    selected = list(ClassifierNode.objects.filter(pk__in=list(node_ids)).only("classifier_id", "path"))
+    given = list(nodes)
+    selected = [n for n in given if isinstance(n, ClassifierNode)]
+    ids = [n for n in given if not isinstance(n, ClassifierNode)]
+    if ids:  # nodes named by id: read their tree and path (a filter form hands over the nodes themselves)
+        selected += ClassifierNode.objects.filter(pk__in=ids).only("classifier_id", "path")
     by_tree: dict[int, list[ClassifierNode]] = defaultdict(list)
     for node in selected:
         by_tree[node.classifier_id].append(node)
     condition = Q()
-    for nodes in by_tree.values():
+    for in_tree in by_tree.values():
         if has_indexed_json_containment():
             within = Q(pk__in=[])
-            for node in nodes:
+            for node in in_tree:
                 within |= Q(node_ids__contains=[node.pk])
             condition &= within
             continue
         subtree = Q(pk__in=[])
-        for node in nodes:
+        for node in in_tree:
             subtree |= prefix_match("path", node.path)
         ids = list(ClassifierNode.objects.filter(subtree).values_list("pk", flat=True))
         condition &= Q(Exists(PartyClassification.objects.filter(party_id=OuterRef("pk"), node_id__in=ids)))

@@ -286,6 +286,44 @@ def party_refresh_node_ids(party: Party) -> None:
     Party.objects.filter(pk=party.pk).update(node_ids=party.node_ids)
 
 
+def parties_refresh_co_owner_ids(party_ids: Iterable[int]) -> None:
+    """Copy these parties' co-owners into `co_owner_ids` (indexed with the manager on PostgreSQL, migration 0008)."""
+    ids = set(party_ids)
+    owners: dict[int, list[int]] = {party_id: [] for party_id in ids}
+    rows = Party.co_owners.through.objects.filter(party_id__in=ids).order_by("user_id")
+    for party_id, user_id in rows.values_list("party_id", "user_id"):
+        owners[party_id].append(user_id)
+    for party_id, user_ids in owners.items():
+        Party.objects.filter(pk=party_id).update(co_owner_ids=user_ids)
+
+
+def copy_co_owners(
+    sender: type, instance: Party | User, action: str, reverse: bool, pk_set: set[int] | None, **kwargs: object
+) -> None:
+    """m2m_changed of Party.co_owners, whoever writes it (services, forms, tests): keep `co_owner_ids` equal."""
+    if action == "pre_clear" and reverse:
+        instance._cleared_party_ids = list(instance.co_owned_parties.values_list("pk", flat=True))  # type: ignore[union-attr]
+    elif action in ("post_add", "post_remove", "post_clear"):
+        if not reverse:
+            parties_refresh_co_owner_ids([instance.pk])
+        elif action == "post_clear":
+            parties_refresh_co_owner_ids(getattr(instance, "_cleared_party_ids", []))
+        else:
+            parties_refresh_co_owner_ids(pk_set or [])
+
+
+def parties_rebuild_co_owner_ids() -> None:
+    """Recompute `co_owner_ids` of every party: after bulk loads that wrote co-owners directly."""
+    through = Party.co_owners.through
+    with transaction.atomic():
+        Party.objects.exclude(co_owner_ids=[]).update(co_owner_ids=[])
+        owners: dict[int, list[int]] = {}
+        for party_id, user_id in through.objects.values_list("party_id", "user_id").order_by("user_id").iterator():
+            owners.setdefault(party_id, []).append(user_id)
+        batch = [Party(pk=party_id, co_owner_ids=ids) for party_id, ids in owners.items()]
+        Party.objects.bulk_update(batch, ["co_owner_ids"], batch_size=2000)
+
+
 # PostgreSQL does the whole table in two statements; the path "3/17/42/" names a node and its ancestors.
 _REBUILD_NODE_IDS_SQL = """
 UPDATE parties_party p SET node_ids = s.ids

@@ -68,7 +68,7 @@ class DealFilter(django_filters.FilterSet):
     def filter_nodes(self, queryset: QuerySet[Deal], name: str, value: list[ClassifierNode]) -> QuerySet[Deal]:
         if not value:
             return queryset
-        return queryset.filter(party__in=Party.objects.filter(nodes_filter(n.pk for n in value)).values("pk"))
+        return queryset.filter(party__in=Party.objects.filter(nodes_filter(value)).values("pk"))
 
     def filter_ordering(self, queryset: QuerySet[Deal], name: str, value: str) -> QuerySet[Deal]:
         return queryset  # applied by the view's keyset pagination, see ordering_from()

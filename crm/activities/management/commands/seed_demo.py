@@ -35,7 +35,7 @@ from crm.parties.models import (
     PartyContact,
     PartyEvent,
 )
-from crm.parties.services import parties_rebuild_node_ids
+from crm.parties.services import parties_rebuild_co_owner_ids, parties_rebuild_node_ids
 
 UTC = datetime.UTC
 DAY = 86400
@@ -306,8 +306,9 @@ class Command(BaseCommand):
                 progress.update(size)
                 progress.set_postfix(rows=writer.rows_written, refresh=False)
             progress.close()
-            # The denormalised classifier node ids (parties.services) for the rows just written.
+            # The denormalised classifier node ids and co-owner ids (parties.services) for the rows just written.
             parties_rebuild_node_ids()
+            parties_rebuild_co_owner_ids()
             if restore:
                 self.stdout.write(f"Rebuilding {len(restore)} indexes and foreign keys...")
                 with connection.cursor() as cursor:
