@@ -88,9 +88,18 @@ class Floor:
             return "p.name LIKE %s ESCAPE '\\'", [escaped]
         return "UPPER(p.name::text) LIKE UPPER(%s)", [escaped]
 
-    @staticmethod
-    def visible(user_id: int) -> tuple[str, list[int]]:
-        """A sales manager's clients: own or co-owned, not in the trash (crm.parties.access)."""
+    def visible(self, user_id: int) -> tuple[str, list[Any]]:
+        """A sales manager's clients: own or co-owned, not in the trash (crm.parties.access).
+
+        PostgreSQL: in the shape the owner GIN indexes serve (parties 0008): the manager as a bigint, the
+        co-owner copy, and the co-owner table itself as the rule.
+        """
+        if not self.is_sqlite:
+            return (
+                "NOT p.is_deleted AND (p.responsible_id = %s::bigint OR (p.co_owner_ids @> %s::jsonb AND p.id IN "
+                "(SELECT co.party_id FROM parties_party_co_owners co WHERE co.user_id = %s)))",
+                [user_id, f"[{int(user_id)}]", user_id],
+            )
         return (
             "NOT p.is_deleted AND (p.responsible_id = %s OR EXISTS (SELECT 1 FROM parties_party_co_owners co "
             "WHERE co.party_id = p.id AND co.user_id = %s))",
@@ -134,8 +143,14 @@ class Floor:
             params.extend(values)
         else:
             match, values = self.contains_name(query)
-            conditions.append(f"SELECT p.id FROM parties_party p WHERE {match}")
-            params.extend(values)
+            if not self.is_sqlite:
+                # The name and the manager in one GIN scan (party_owner_name_trgm), as the CRM asks.
+                visible, visible_params = self.visible(user_id)
+                conditions.append(f"SELECT p.id FROM parties_party p WHERE {match} AND {visible}")
+                params.extend([*values, *visible_params])
+            else:
+                conditions.append(f"SELECT p.id FROM parties_party p WHERE {match}")
+                params.extend(values)
             if len(query) >= 3:
                 points("email", query.lower())
         visible, visible_params = self.visible(user_id)
@@ -187,6 +202,19 @@ class Floor:
         ids = [int(n) for n in node_ids]
         if not ids:
             return "", []
+        if not self.is_sqlite:
+            # Each party's nodes and their ancestors are in node_ids (jsonb, in the owner GIN index).
+            trees: dict[int, list[int]] = {}
+            for node in self.rows(
+                f"SELECT id, classifier_id FROM parties_classifiernode WHERE id IN ({', '.join(['%s'] * len(ids))})",
+                ids,
+            ):
+                trees.setdefault(node["classifier_id"], []).append(node["id"])
+            sql = "".join(
+                " AND (" + " OR ".join(f"p.node_ids @> '[{n}]'::jsonb" for n in sorted(tree)) + ")"
+                for tree in trees.values()
+            )
+            return sql, []
         by_tree: dict[int, list[int]] = {}
         for node in self.rows(
             "SELECT DISTINCT d.id, d.classifier_id FROM parties_classifiernode s JOIN parties_classifiernode d "
@@ -207,8 +235,16 @@ class Floor:
         """Own clients and co-owned ones as two branches, each able to walk its index in order.
 
         `responsible = me OR EXISTS(co-owner)` as one condition hides the (responsible, is_deleted, name)
-        index from the planner; two branches merged keep it usable.
+        index from the planner; two branches merged keep it usable. PostgreSQL: one branch, the owner GIN
+        index takes the OR (see visible()).
         """
+        if not self.is_sqlite:
+            visible, visible_params = self.visible(user_id)
+            sql = (
+                f"SELECT * FROM (SELECT {columns} FROM parties_party p JOIN accounts_user u ON u.id = p.responsible_id "
+                f"WHERE {visible}{extra}{tail}) AS v"
+            )
+            return sql, [*visible_params, *params]
         own = (
             f"SELECT {columns} FROM parties_party p JOIN accounts_user u ON u.id = p.responsible_id "
             f"WHERE p.responsible_id = %s AND NOT p.is_deleted{extra}{tail}"
