@@ -115,12 +115,6 @@ def field_access(user: User | AnonymousUser | None) -> FieldAccess:
     return cached
 
 
-def forget_field_access(user: User) -> None:
-    """Drop the cached answer (and Django's permission caches) after the user's roles changed."""
-    for name in (_CACHE, "_perm_cache", "_user_perm_cache", "_group_perm_cache"):
-        vars(user).pop(name, None)
-
-
 # ---------------------------------------------------------------------------- masks
 
 
