@@ -156,13 +156,31 @@ DEFAULT_FROM_EMAIL = env_str("CRM_EMAIL_FROM", "crm@localhost")
 
 # Background work: the Django Tasks API, carried by Huey (SQLite file or Redis).
 REDIS_URL = env_str("CRM_REDIS_URL", "")
+# The queue's name and the cache's key prefix in Redis: installations sharing one Redis server differ here.
+REDIS_PREFIX = env_str("CRM_REDIS_PREFIX", "crm")
 TASKS = {"default": {"BACKEND": "crm.core.tasks_backend.HueyBackend"}}
 HUEY_SETTINGS = {
-    "name": "crm",
+    "name": REDIS_PREFIX,
     "redis_url": REDIS_URL,
     "sqlite_path": str(VAR_DIR / "huey.sqlite3"),
     "immediate": False,
 }
+# How long a worker may take to deliver one reminder (bell and e-mail) before another worker may take it over:
+# longer than the mail server's slowest answer. A worker that dies mid-way delays its reminder by this much.
+CRM_REMINDER_LEASE_SECONDS = env_int("CRM_REMINDER_LEASE_SECONDS", 120)
+
+# The cache counts the public lead form's posts per address (CRM_LEAD_FORM_RATE_PER_MINUTE). With Redis every web
+# process on every host counts together; without it each process counts alone in its memory.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": REDIS_PREFIX,
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
