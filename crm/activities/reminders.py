@@ -1,9 +1,12 @@
 """Delivery of due reminders (S20): to the bell and by e-mail, exactly once per reminder.
 
-Rows are claimed under a time-limited lease and committed after each side effect, so a worker
-killed at any moment loses nothing: an expired lease makes the row claimable again. The bell
-message is idempotent by its unique key; an e-mail can be repeated only if the worker dies
-between the mail server's acceptance and the commit of `emailed_at`.
+Rows are claimed one at a time, just before delivery, under a time-limited lease
+(CRM_REMINDER_LEASE_SECONDS) and committed after each side effect, so a worker killed at any
+moment loses nothing: an expired lease makes the row claimable again. A lease covers one
+delivery, not a whole batch: a batch slower than the lease would be taken over and mailed again
+by another worker's pass, and a stuck worker would hold back reminders others could deliver.
+The bell message is idempotent by its unique key; an e-mail can be repeated only if the worker
+dies between the mail server's acceptance and the commit of `emailed_at`.
 """
 
 import datetime
@@ -21,19 +24,23 @@ from crm.activities.choices import ReminderState
 from crm.activities.models import Notification, Reminder
 
 logger = logging.getLogger(__name__)
-LEASE = datetime.timedelta(minutes=2)
 
 
-def _claim(now: datetime.datetime, limit: int) -> list[int]:
+def _claim_next(now: datetime.datetime, tried: list[int]) -> int | None:
+    """Lease the next reminder due by `now` that no other worker holds (and this pass has not tried)."""
     with transaction.atomic():
         due = Reminder.objects.filter(state=ReminderState.PENDING, remind_at__lte=now).filter(
             Q(lease_until__isnull=True) | Q(lease_until__lt=now)
         )
         if connection.vendor == "postgresql":
             due = due.select_for_update(skip_locked=True)
-        ids = list(due.order_by("remind_at", "pk").values_list("pk", flat=True)[:limit])
-        Reminder.objects.filter(pk__in=ids).update(lease_until=now + LEASE, attempts=F("attempts") + 1)
-    return ids
+        pk = due.exclude(pk__in=tried).order_by("remind_at", "pk").values_list("pk", flat=True).first()
+        if pk is not None:
+            lease = datetime.timedelta(seconds=settings.CRM_REMINDER_LEASE_SECONDS)
+            Reminder.objects.filter(pk=pk).update(
+                lease_until=max(now, timezone.now()) + lease, attempts=F("attempts") + 1
+            )
+    return pk
 
 
 def _deliver(reminder: Reminder) -> None:
@@ -69,7 +76,9 @@ def reminders_deliver_due(*, now: datetime.datetime | None = None, limit: int = 
     """Deliver every reminder due by `now`; returns how many were delivered."""
     now = now or timezone.now()
     delivered = 0
-    for pk in _claim(now, limit):
+    tried: list[int] = []
+    while len(tried) < limit and (pk := _claim_next(now, tried)) is not None:
+        tried.append(pk)
         reminder = Reminder.objects.select_related("task__party", "user").get(pk=pk)
         if reminder.state != ReminderState.PENDING:
             continue

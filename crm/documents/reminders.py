@@ -1,12 +1,14 @@
 """Delivery of contract expiry reminders (S20): to the owner's bell and by e-mail, exactly once per expiry date.
 
-The same scheme as task reminders in crm.activities.reminders: rows are claimed under a time-limited
-lease and committed after each side effect, so a worker killed at any moment loses nothing and an
-expired lease makes the row claimable again. The bell message is idempotent by its unique key.
+The same scheme as task reminders in crm.activities.reminders: rows are claimed one at a time, just before
+delivery, under a time-limited lease (CRM_REMINDER_LEASE_SECONDS) and committed after each side effect, so a
+worker killed at any moment loses nothing, an expired lease makes the row claimable again, and a pass slower
+than one lease is never taken over and mailed again. The bell message is idempotent by its unique key.
 """
 
 import datetime
 import logging
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -21,10 +23,10 @@ from crm.documents.models import ContractReminder
 from crm.documents.services import contracts_mark_expired, notify
 
 logger = logging.getLogger(__name__)
-LEASE = datetime.timedelta(minutes=2)
 
 
-def _claim(now: datetime.datetime, limit: int) -> list[int]:
+def _claim(now: datetime.datetime, limit: int, tried: Sequence[int] = ()) -> list[int]:
+    """Lease up to `limit` reminders due by `now` that no other worker holds (and this pass has not tried)."""
     today = timezone.localdate(now)
     with transaction.atomic():
         due = ContractReminder.objects.filter(state=ReminderState.PENDING, remind_on__lte=today).filter(
@@ -32,8 +34,11 @@ def _claim(now: datetime.datetime, limit: int) -> list[int]:
         )
         if connection.vendor == "postgresql":
             due = due.select_for_update(skip_locked=True)
-        ids = list(due.order_by("remind_on", "pk").values_list("pk", flat=True)[:limit])
-        ContractReminder.objects.filter(pk__in=ids).update(lease_until=now + LEASE, attempts=F("attempts") + 1)
+        ids = list(due.exclude(pk__in=tried).order_by("remind_on", "pk").values_list("pk", flat=True)[:limit])
+        lease = datetime.timedelta(seconds=settings.CRM_REMINDER_LEASE_SECONDS)
+        ContractReminder.objects.filter(pk__in=ids).update(
+            lease_until=max(now, timezone.now()) + lease, attempts=F("attempts") + 1
+        )
     return ids
 
 
@@ -67,7 +72,10 @@ def contract_reminders_deliver_due(*, now: datetime.datetime | None = None, limi
     """Deliver every contract reminder due by `now` and expire overdue contracts; returns how many were delivered."""
     now = now or timezone.now()
     delivered = 0
-    for pk in _claim(now, limit):
+    tried: list[int] = []
+    while len(tried) < limit and (claimed := _claim(now, 1, tried)):
+        pk = claimed[0]
+        tried.append(pk)
         reminder = ContractReminder.objects.select_related("contract__party", "contract__owner").get(pk=pk)
         if reminder.state != ReminderState.PENDING:
             continue
