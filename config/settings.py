@@ -149,6 +149,9 @@ if EMAIL_HOST:
     EMAIL_HOST_USER = env_str("CRM_EMAIL_USER", "")
     EMAIL_HOST_PASSWORD = env_str("CRM_EMAIL_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("CRM_EMAIL_USE_TLS", True)
+    # Seconds to wait for the mail server; shorter than CRM_REMINDER_LEASE_SECONDS, so a hung server cannot
+    # make a reminder outlive its lease and be taken over (and mailed again) by another worker.
+    EMAIL_TIMEOUT = env_int("CRM_EMAIL_TIMEOUT", 30)
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
@@ -208,6 +211,9 @@ SPECTACULAR_SETTINGS = {
 
 # How old a confirmation of a phone, e-mail or address may be before it is shown as stale (S15).
 CRM_CONTACT_STALE_DAYS = env_int("CRM_CONTACT_STALE_DAYS", 180)
+# Trusted proxies (load balancers) in front of the CRM, each adding to X-Forwarded-For: with N > 0 the client's
+# address (rate limits) is the one the outermost of them saw; 0 uses the connection's address.
+CRM_PROXY_HOPS = env_int("CRM_PROXY_HOPS", 0)
 # Lists show exact totals up to this number, then "N+" (counting millions of rows is slow).
 CRM_LIST_COUNT_CAP = env_int("CRM_LIST_COUNT_CAP", 10000)
 # The secret a company site sends with its lead form to /sales/leads/webform/; empty turns the form off.

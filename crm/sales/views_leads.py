@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from crm.accounts.http import AuthedHttpRequest
+from crm.core.net import client_address
 from crm.core.pagination import capped_count, keyset_page
 from crm.core.views import add_service_errors, message_errors, query_without_cursor, render_keyset_list
 from crm.sales.forms_leads import AssignForm, LeadForm, LeadRuleForm, QualifyForm, RejectForm, WebForm
@@ -266,9 +267,9 @@ def _webform_reply(request: HttpRequest, status: int, errors: dict[str, list[str
 
 
 def _over_rate_limit(request: HttpRequest) -> bool:
-    """Count the posts of one address per minute in the cache (per process unless a shared cache is set)."""
+    """Count the posts of one client address per minute in the cache (shared by every process with Redis)."""
     minute = timezone.now().strftime("%Y%m%d%H%M")
-    key = f"lead-webform:{request.META.get('REMOTE_ADDR', '')}:{minute}"
+    key = f"lead-webform:{client_address(request)}:{minute}"
     cache.add(key, 0, timeout=90)
     try:
         return cache.incr(key) > getattr(settings, "CRM_LEAD_FORM_RATE_PER_MINUTE", WEBFORM_RATE_PER_MINUTE)

@@ -383,3 +383,19 @@ def test_an_oversized_post_is_refused(client: Client, db: None) -> None:
     response = webform(client, {"phone": "+79161234567", "message": "x" * 30_000})
     assert response.status_code == 413
     assert Lead.objects.count() == 0
+
+
+@override_settings(CRM_LEAD_FORM_TOKEN=TOKEN, CRM_LEAD_FORM_RATE_PER_MINUTE=2)
+def test_behind_a_trusted_proxy_each_visitor_has_their_own_limit(client: Client, db: None) -> None:
+    def post(forwarded: str) -> int:
+        return int(webform(client, {"phone": "+79161234567"}, HTTP_X_FORWARDED_FOR=forwarded).status_code)
+
+    # Without CRM_PROXY_HOPS the header is not trusted: every post counts for the connection's address.
+    assert [post("203.0.113.1"), post("203.0.113.2"), post("203.0.113.3")] == [200, 200, 429]
+    cache.clear()
+    with override_settings(CRM_PROXY_HOPS=1):
+        # The proxy appends the address it saw; whatever a visitor put before it is not believed.
+        assert [post("203.0.113.1"), post("203.0.113.1"), post("203.0.113.1")] == [200, 200, 429]
+        assert post("203.0.113.2") == 200
+        assert post("10.0.0.9, 203.0.113.2") == 200
+        assert post("10.0.0.8, 203.0.113.2") == 429
