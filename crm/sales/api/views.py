@@ -170,10 +170,31 @@ class DealMoveStageApi(APIView):
         return Response(_detail(deal))
 
 
+class _RequirementState(RequirementOutput):
+    is_met = serializers.BooleanField()
+
+    class Meta(RequirementOutput.Meta):
+        fields = [*RequirementOutput.Meta.fields, "is_met"]
+
+
+class _MissingFor(serializers.Serializer[dict[str, Any]]):
+    stage = serializers.IntegerField()
+    requirements = RequirementOutput(many=True)
+    messages = serializers.ListField(child=serializers.CharField())
+
+
+class RequirementsOutput(serializers.Serializer[dict[str, Any]]):
+    """The shape DealRequirementsApi answers with (for the OpenAPI description)."""
+
+    stage = serializers.IntegerField()
+    requirements = _RequirementState(many=True)
+    missing_for = _MissingFor(required=False)
+
+
 class DealRequirementsApi(APIView):
     """What the deal's current stage requires and whether each is done; with `stage=`, what a move there lacks."""
 
-    @extend_schema(parameters=[OpenApiParameter("stage", int)])
+    @extend_schema(parameters=[OpenApiParameter("stage", int)], responses=RequirementsOutput)
     def get(self, request: Request, pk: int) -> Response:
         deal = get_deal_for(api_user(request), pk)
         current = [
