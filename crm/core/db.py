@@ -38,6 +38,19 @@ def equals_any(field: str, ids: Sequence[int]) -> Q:
     return condition
 
 
+def is_false(field: str) -> Q:
+    """`field` (a boolean) is false, in the form an index can use as an equality.
+
+    Django writes `field=False` as `NOT field`, which SQLite cannot match to an index column: the
+    (responsible, is_deleted, name) index then finds a manager's clients but sorts them in a temporary
+    b-tree instead of reading them in name order. `field IN (false)` is an equality to SQLite;
+    PostgreSQL handles `NOT field` itself.
+    """
+    if connection.vendor == "sqlite":
+        return Q(**{f"{field}__in": [False]})
+    return Q(**{field: False})
+
+
 def register_sqlite_functions(sender: object, connection: BaseDatabaseWrapper, **kwargs: object) -> None:
     """Give SQLite a Unicode-aware `crm_casefold()` (its own lower() folds ASCII only)."""
     if connection.vendor == "sqlite":

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from crm.accounts.models import User
-from crm.core.db import equals_any, has_indexed_json_containment
+from crm.core.db import equals_any, has_indexed_json_containment, is_false
 from crm.parties.models import Party
 
 Action = Literal["view", "change"]
@@ -21,7 +21,7 @@ def _owners(user: User) -> list[int]:
 
 def parties_visible_to(user: User) -> QuerySet[Party]:
     """Clients this user may see: own and co-owned; the team's for its head; all with `view_all_parties`."""
-    live = Party.objects.filter(is_deleted=False)
+    live = Party.objects.filter(is_false("is_deleted"))
     if not user.is_active:
         return live.none()
     if user.has_perm("parties.view_all_parties"):
@@ -52,9 +52,9 @@ def parties_visible_branches(user: User) -> list[QuerySet[Party]]:
     if user.has_perm("parties.view_all_parties") or not user.is_active or has_indexed_json_containment():
         return [parties_visible_to(user)]
     owners = _owners(user)
-    own = Party.objects.filter(is_deleted=False, responsible_id__in=owners)
+    own = Party.objects.filter(is_false("is_deleted"), responsible_id__in=owners)
     co_owned = Party.co_owners.through.objects.filter(user_id=user.pk).values("party_id")
-    shared = Party.objects.filter(is_deleted=False, pk__in=co_owned).exclude(responsible_id__in=owners)
+    shared = Party.objects.filter(is_false("is_deleted"), pk__in=co_owned).exclude(responsible_id__in=owners)
     return [own, shared]
 
 

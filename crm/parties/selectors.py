@@ -127,10 +127,12 @@ def party_list_branches(user: User, params: Mapping[str, Any]) -> list[QuerySet[
     """The filtered client list as disjoint querysets (one per visibility branch), for merged paging."""
     from crm.parties.filters import PartyFilter
 
-    return [
-        PartyFilter(params, queryset=branch.select_related("responsible")).qs
-        for branch in parties_visible_branches(user)
-    ]
+    # The filters once (their form reads custom fields and classifier nodes), then each branch within them.
+    filtered = PartyFilter(params, queryset=Party.objects.all()).qs
+    branches = [branch.select_related("responsible") for branch in parties_visible_branches(user)]
+    if filtered.query.distinct:  # a multiple-choice filter asked for DISTINCT; both sides must say it
+        branches = [branch.distinct() for branch in branches]
+    return [branch & filtered for branch in branches]
 
 
 def party_detail_for(party: Party) -> Party:
