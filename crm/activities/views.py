@@ -28,6 +28,7 @@ from crm.activities.forms import InteractionEditForm, InteractionForm, PeriodFor
 from crm.activities.models import InteractionType
 from crm.core.exports import Cell, export_response
 from crm.core.pagination import keyset_page
+from crm.core.views import keyset_pager
 from crm.parties.access import get_party_for
 
 
@@ -168,7 +169,8 @@ def task_list_view(request: AuthedHttpRequest) -> HttpResponse:
     status = request.GET.get("status", TaskStatus.OPEN)
     tasks = selectors.task_list_for(request.user, status)
     page = keyset_page(tasks, ["due_at"] if status == TaskStatus.OPEN else ["-due_at"], request.GET.get("cursor"), 50)
-    return render(request, "activities/task_list.html", {"page": page, "status": status, "now": timezone.now()})
+    context = {"page": page, "pager": keyset_pager(request, page), "status": status, "now": timezone.now()}
+    return render(request, "activities/task_list.html", context)
 
 
 @login_required

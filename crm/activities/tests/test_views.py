@@ -279,3 +279,22 @@ def test_editing_an_interaction_records_the_change_and_refuses_a_stale_version(
         ("duration_minutes", 3, 7), ("subject", "Звонок", "Звонок по счёту"),
     ]  # fmt: skip
     assert "Кто-то другой изменил эту запись" in stale.content.decode()  # the user's language: Russian
+
+
+def test_the_task_list_pages_forward_and_back(client: Client, manager: User) -> None:
+    start = timezone.now() + datetime.timedelta(days=1)
+    for n in range(55):
+        services.task_create(actor=manager, title=f"Задача {n:02d}", due_at=start + datetime.timedelta(hours=n))
+    client.force_login(manager)
+
+    first = client.get(reverse("activities:task-list"), {"status": "open"})
+    assert [t.title for t in first.context["page"].rows][:2] == ["Задача 00", "Задача 01"]
+    assert first.context["pager"].previous is None
+    second = client.get(first.context["pager"].next)
+    assert [t.title for t in second.context["page"].rows] == [f"Задача {n:02d}" for n in range(50, 55)]
+    assert "status=open" in second.context["pager"].previous
+    html = second.content.decode()
+    assert 'rel="prev"' in html
+    assert "51–55" in html
+    back = client.get(second.context["pager"].previous)
+    assert [t.title for t in back.context["page"].rows] == [t.title for t in first.context["page"].rows]
