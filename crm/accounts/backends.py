@@ -8,7 +8,6 @@ from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
-from django.db.models import Q
 
 
 class RoleBackend(ModelBackend):
@@ -16,9 +15,13 @@ class RoleBackend(ModelBackend):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            found = Permission.objects.all()
-            if not user_obj.is_superuser:
-                found = found.filter(Q(user=user_obj) | Q(group__user=user_obj))
-            rows = found.order_by().values_list("content_type__app_label", "codename").distinct()
+            columns = ("content_type__app_label", "codename")
+            if user_obj.is_superuser:
+                rows = Permission.objects.order_by().values_list(*columns)
+            else:
+                # A UNION of two small joins: an OR across both relations would join every membership of
+                # every group before filtering (slower with each user added).
+                own = Permission.objects.filter(user=user_obj).order_by().values_list(*columns)
+                rows = own.union(Permission.objects.filter(group__user=user_obj).order_by().values_list(*columns))
             user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in rows}
         return user_obj._perm_cache  # type: ignore[no-any-return]

@@ -7,9 +7,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 
 def env_str(name: str, default: str | None = None) -> str:
-    """A string setting; `<NAME>_FILE` may point at a file holding the secret instead."""
+    """A string setting; `<NAME>_FILE` may point at a file holding the secret instead (a value set wins)."""
     file_path = os.environ.get(f"{name}_FILE")
-    if file_path:
+    if file_path and not os.environ.get(name):
         return Path(file_path).read_text(encoding="utf-8").strip()
     raw = os.environ.get(name)
     if raw is None:

@@ -15,6 +15,7 @@ import binascii
 import datetime
 import decimal
 import json
+import math
 import uuid
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -95,17 +96,30 @@ def _field(model: type[Model], name: str) -> Field[Any, Any] | None:
     return field if isinstance(field, Field) else None
 
 
+# A cursor names one row by a few sort values; anything longer was not written by us.
+_MAX_CURSOR = 2000
+
+
+def _plain_value(value: Any) -> bool:
+    """A value a database takes as it is: a finite number, or text without NUL or lone surrogates."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, str):
+        return "\x00" not in value and not any("\ud800" <= char <= "\udfff" for char in value)
+    return True
+
+
 def _clean(model: type[Model], ordering: list[str], values: list[Any]) -> list[Any] | None:
     """The cursor's values as the sort columns' Python types, or None if one does not fit its column."""
     cleaned = []
     for name, value in zip((f.lstrip("-") for f in ordering), values, strict=True):
-        if value is None or isinstance(value, dict | list):
+        if value is None or isinstance(value, dict | list) or not _plain_value(value):
             return None
         field = _field(model, name)
         if field is not None:
             try:
                 value = field.to_python(value)
-            except (ValidationError, TypeError, ValueError, decimal.InvalidOperation):
+            except (ValidationError, TypeError, ValueError, OverflowError, decimal.InvalidOperation):
                 return None
             if isinstance(field, DateTimeField) and settings.USE_TZ and value.tzinfo is None:
                 return None
@@ -119,8 +133,10 @@ def _decode(cursor: str, model: type[Model], ordering: list[str]) -> _Position |
     A bare list of values is a cursor written before cursors had directions: the page after that row.
     """
     try:
+        if len(cursor) > _MAX_CURSOR:
+            return None
         data = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
         return None
     if isinstance(data, list):
         kind, values, at = "after", data, None

@@ -135,6 +135,12 @@ class Party(BusinessRecord):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "name" in update_fields:
             kwargs["update_fields"] = {*update_fields, "search_name"}
+        elif update_fields is None and not self._state.adding and not kwargs.get("force_insert"):
+            # co_owner_ids is written by its m2m receiver only (services.copy_co_owners): an instance loaded
+            # before the co-owners changed must not write its stale copy back.
+            kwargs["update_fields"] = [
+                f.attname for f in self._meta.concrete_fields if not f.primary_key and f.name != "co_owner_ids"
+            ]
         super().save(*args, **kwargs)
 
     def clean(self) -> None:

@@ -306,6 +306,8 @@ def copy_co_owners(
     elif action in ("post_add", "post_remove", "post_clear"):
         if not reverse:
             parties_refresh_co_owner_ids([instance.pk])
+            if isinstance(instance, Party):  # the instance in hand too: a later save() of it keeps the copy
+                instance.co_owner_ids = sorted(instance.co_owners.values_list("pk", flat=True))
         elif action == "post_clear":
             parties_refresh_co_owner_ids(getattr(instance, "_cleared_party_ids", []))
         else:

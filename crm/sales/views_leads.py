@@ -7,12 +7,10 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -20,6 +18,7 @@ from django.views.decorators.http import require_POST
 from crm.accounts.http import AuthedHttpRequest
 from crm.core.net import client_address
 from crm.core.pagination import capped_count, keyset_page
+from crm.core.ratelimit import over_limit
 from crm.core.views import add_service_errors, message_errors, query_without_cursor, render_keyset_list
 from crm.sales.forms_leads import AssignForm, LeadForm, LeadRuleForm, QualifyForm, RejectForm, WebForm
 from crm.sales.leads import selectors, services
@@ -267,14 +266,9 @@ def _webform_reply(request: HttpRequest, status: int, errors: dict[str, list[str
 
 
 def _over_rate_limit(request: HttpRequest) -> bool:
-    """Count the posts of one client address per minute in the cache (shared by every process with Redis)."""
-    minute = timezone.now().strftime("%Y%m%d%H%M")
-    key = f"lead-webform:{client_address(request)}:{minute}"
-    cache.add(key, 0, timeout=90)
-    try:
-        return cache.incr(key) > getattr(settings, "CRM_LEAD_FORM_RATE_PER_MINUTE", WEBFORM_RATE_PER_MINUTE)
-    except ValueError:  # expired between add and incr
-        return False
+    """Count the posts of one client address per minute (shared by every web process with Redis)."""
+    limit = getattr(settings, "CRM_LEAD_FORM_RATE_PER_MINUTE", WEBFORM_RATE_PER_MINUTE)
+    return over_limit("lead-webform", client_address(request), limit)
 
 
 @csrf_exempt

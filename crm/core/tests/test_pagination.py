@@ -169,6 +169,11 @@ def _cursor(data: object) -> str:
         _cursor({"after": ["ООО А", 1], "before": ["ООО А", 1]}),
         _cursor({"sideways": ["ООО А", 1]}),
         _cursor("ООО А"),
+        base64.urlsafe_b64encode(b"[" * 1000).decode(),  # nested past the JSON parser's recursion limit
+        base64.urlsafe_b64encode(b'{"after": ["\\u041e", Infinity]}').decode(),  # not a finite number
+        _cursor({"after": ["\ud800", 5]}),  # a lone surrogate: no database encodes it
+        _cursor({"after": ["ООО\x00А", 5]}),  # NUL: PostgreSQL refuses it in text
+        _cursor({"after": ["А" * 3000, 5]}),  # longer than any cursor we write
     ],
 )
 def test_a_broken_or_forged_cursor_gives_the_first_page(owners: list[User], cursor: str) -> None:

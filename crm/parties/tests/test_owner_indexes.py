@@ -7,7 +7,7 @@ from django.db import connection
 
 from crm.accounts.models import User
 from crm.core.db import contains_casefold
-from crm.parties import selectors
+from crm.parties import selectors, services
 from crm.parties.access import parties_visible_to
 from crm.parties.models import Party, PartyClassification
 from crm.parties.services import parties_rebuild_co_owner_ids, party_refresh_node_ids
@@ -99,3 +99,17 @@ def test_the_visibility_rule_is_served_by_the_owner_gin_indexes(manager: User, c
     shared = parties_visible_to(colleague).filter(contains_casefold("name", "search_name", "ромашка"))
     sql, params = shared.values("pk").query.sql_with_params()
     assert "upper((name)::text) ~~ '%РОМАШКА%'::text" in _plan(sql, params)
+
+
+def test_a_merge_and_a_stale_instance_keep_the_copy(manager: User, colleague: User, outsider: User) -> None:
+    keep = PartyFactory(responsible=manager, name="ООО Ромашка")
+    duplicate = PartyFactory(responsible=manager, name="Ромашка ООО")
+    duplicate.co_owners.add(colleague)
+    stale = Party.objects.get(pk=keep.pk)  # loaded before the co-owners change
+    services.party_merge(actor=manager, keep=keep, duplicate=duplicate)
+    assert _copy(keep) == [colleague.pk]
+    assert parties_visible_to(colleague).filter(pk=keep.pk).exists()
+    stale.notes = "Позвонить в пятницу"
+    stale.save()
+    assert _copy(keep) == [colleague.pk]
+    assert Party.objects.get(pk=keep.pk).notes == "Позвонить в пятницу"

@@ -399,3 +399,16 @@ def test_behind_a_trusted_proxy_each_visitor_has_their_own_limit(client: Client,
         assert post("203.0.113.2") == 200
         assert post("10.0.0.9, 203.0.113.2") == 200
         assert post("10.0.0.8, 203.0.113.2") == 429
+
+
+@override_settings(
+    CRM_LEAD_FORM_TOKEN=TOKEN,
+    CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}},
+)
+def test_a_cache_server_that_is_down_does_not_break_the_site_form(client: Client, db: None) -> None:
+    from django.core.cache import caches
+
+    caches.close_all()
+    response = webform(client, {"phone": "+79161234567"})
+    assert response.status_code == 200
+    assert Lead.objects.count() == 1
