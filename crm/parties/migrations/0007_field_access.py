@@ -27,14 +27,19 @@ ROLE_FIELD_PERMISSIONS = {
 
 
 def grant_to_existing_roles(apps: Any, schema_editor: Any) -> None:
-    """Roles that exist keep seeing what they saw before the data could be hidden (per their defaults).
+    """Everyone keeps seeing what they saw before the data could be hidden.
 
-    A new database has no roles yet: crm.accounts.roles.ensure_roles grants these when it creates them.
-    The permissions themselves are made here, since Django creates them only after every migration.
+    The shipped roles get their defaults (the marketer and the call centre no bank details, the call centre
+    no birthdays); any other role an administrator made gets every group, and so does a user who holds
+    no role at all. A new database has no roles yet: crm.accounts.roles.ensure_roles grants the defaults
+    when it creates them. The permissions themselves are made here, since Django creates them only after
+    every migration.
     """
     Group = apps.get_model("auth", "Group")
-    groups = {g.name: g for g in Group.objects.filter(name__in=ROLE_FIELD_PERMISSIONS)}
-    if not groups:
+    User = apps.get_model("accounts", "User")
+    groups = list(Group.objects.all())
+    roleless = list(User.objects.filter(groups__isnull=True))
+    if not groups and not roleless:
         return
     ContentType = apps.get_model("contenttypes", "ContentType")
     Permission = apps.get_model("auth", "Permission")
@@ -43,13 +48,16 @@ def grant_to_existing_roles(apps: Any, schema_editor: Any) -> None:
         codename: Permission.objects.get_or_create(content_type=content_type, codename=codename, defaults={"name": name})[0]
         for codename, name in FIELD_PERMISSIONS.items()
     }
-    for role, group in groups.items():
-        group.permissions.add(*(permissions[codename] for codename in ROLE_FIELD_PERMISSIONS[role]))
+    for group in groups:
+        group.permissions.add(*(permissions[codename] for codename in ROLE_FIELD_PERMISSIONS.get(group.name, _ALL)))
+    for user in roleless:
+        user.user_permissions.add(*permissions.values())
 
 
 class Migration(migrations.Migration):
 
     dependencies = [
+        ('accounts', '0001_initial'),
         ('auth', '0012_alter_user_first_name_max_length'),
         ('contenttypes', '0002_remove_content_type_name'),
         ('parties', '0006_party_events_from_other_apps'),

@@ -179,9 +179,15 @@ def test_the_data_migration_grants_the_defaults_to_roles_that_existed(db: None) 
     field_permissions = Permission.objects.filter(codename__in=[g.codename for g in FIELD_GROUPS])
     for group in Group.objects.all():
         group.permissions.remove(*field_permissions)
+    accounting = Group.objects.create(name="Бухгалтерия")  # a role an administrator made
+    roleless = User.objects.create_user("loner", "loner@example.com", "secret-pass-1")
     migration = importlib.import_module("crm.parties.migrations.0007_field_access")
 
     migration.grant_to_existing_roles(django_apps, None)
+
+    everything = {g.codename for g in FIELD_GROUPS}
+    assert set(accounting.permissions.values_list("codename", flat=True)) == everything
+    assert set(roleless.user_permissions.values_list("codename", flat=True)) == everything
 
     granted = {
         group.name: set(group.permissions.filter(codename__startswith="view_party_").values_list("codename", flat=True))
