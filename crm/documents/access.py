@@ -6,13 +6,34 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from crm.accounts.models import User
 from crm.documents.choices import Decision
 from crm.documents.models import ApprovalStep, Contract, Document
+from crm.parties.fields import GROUPS, field_access
 from crm.sales.access import can_change_deal, can_view_deal, deals_visible_to
 
 Action = Literal["view", "change"]
+
+# What a generated document prints of the client (crm.documents.context: requisites), as groups of
+# client data a role may not see (X4): whoever does not see one of them neither makes nor opens documents.
+DOCUMENT_FIELD_GROUPS = ("phones", "emails", "addresses", "bank")
+
+
+def document_hidden_groups(user: User) -> list[str]:
+    """The groups of client data a generated document holds that this user does not see (their labels)."""
+    access = field_access(user)
+    return [str(GROUPS[code].label) for code in DOCUMENT_FIELD_GROUPS if not access.sees(code)]
+
+
+def ensure_document_content_visible(user: User) -> None:
+    """Refuse (403, naming the data) to make or open a document whose client data the user does not see."""
+    hidden = document_hidden_groups(user)
+    if hidden:
+        raise PermissionDenied(
+            _("Documents print the client's data your role does not see: %(groups)s.") % {"groups": ", ".join(hidden)}
+        )
 
 
 def documents_visible_to(user: User) -> QuerySet[Document]:

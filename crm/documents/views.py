@@ -17,6 +17,8 @@ from crm.documents.access import (
     can_change_contract,
     can_change_document,
     can_create_contract,
+    document_hidden_groups,
+    ensure_document_content_visible,
     get_contract_for,
     get_document_for,
     get_pending_step_for,
@@ -58,6 +60,8 @@ CONTRACT_VALUES = ("signed_on", "starts_on", "ends_on", "amount", "status", "rem
 def deal_documents_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """The deal card's "Documents" fragment: the list and the generate form; POST generates one."""
     deal = get_deal_for(request.user, pk, action="change" if request.method == "POST" else "view")
+    if request.method == "POST":
+        ensure_document_content_visible(request.user)
     form = GenerateForm(request.POST or None)
     generated = None
     if request.method == "POST" and form.is_valid():
@@ -76,7 +80,7 @@ def deal_documents_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         "deal": deal,
         "documents": selectors.deal_documents(deal),
         "form": form,
-        "can_generate": can_change_deal(request.user, deal),
+        "can_generate": can_change_deal(request.user, deal) and not document_hidden_groups(request.user),
         "generated": generated,
     }
     response = render(request, "documents/deal_documents.html", context)
@@ -131,8 +135,9 @@ def _document_context(
 
 @login_required
 def document_download_view(request: AuthedHttpRequest, pk: int, fmt: str) -> FileResponse:
-    """The stored DOCX or PDF, to whoever may see the document."""
+    """The stored DOCX or PDF, to whoever may see the document and the client data it prints."""
     document = get_document_for(request.user, pk)
+    ensure_document_content_visible(request.user)
     stored = document.docx_file if fmt == OutputFormat.DOCX else document.pdf_file if fmt == OutputFormat.PDF else None
     if not stored:
         raise Http404

@@ -18,7 +18,13 @@ from crm.accounts.http import api_user
 from crm.catalog.models import Currency
 from crm.core.api import CappedKeysetPagination
 from crm.documents import selectors, services
-from crm.documents.access import can_create_contract, get_contract_for, get_document_for, get_pending_step_for
+from crm.documents.access import (
+    can_create_contract,
+    ensure_document_content_visible,
+    get_contract_for,
+    get_document_for,
+    get_pending_step_for,
+)
 from crm.documents.api.serializers import (
     ApprovalDecideInput,
     ApprovalInboxOutput,
@@ -79,6 +85,7 @@ class DocumentGenerateApi(APIView):
         data = DocumentGenerateInput(data=request.data)
         data.is_valid(raise_exception=True)
         deal = get_deal_for(user, data.validated_data["deal"], action="change")
+        ensure_document_content_visible(user)
         template = None
         if template_id := data.validated_data.get("template"):
             template = selectors.template_by_pk(template_id)
@@ -94,6 +101,7 @@ class DocumentDownloadApi(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
     def get(self, request: Request, pk: int, fmt: str) -> FileResponse:
         document = get_document_for(api_user(request), pk)
+        ensure_document_content_visible(api_user(request))
         stored = (
             document.docx_file if fmt == OutputFormat.DOCX else document.pdf_file if fmt == OutputFormat.PDF else None
         )

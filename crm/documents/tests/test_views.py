@@ -3,6 +3,7 @@
 import datetime
 import io
 
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -183,3 +184,37 @@ def test_the_document_and_contract_lists_cost_the_same_for_many_rows(
     assert page.count("/download/pdf/") == 3
     with django_assert_max_num_queries(12):
         assert client.get(reverse("documents:contract-list")).status_code == 200
+
+
+def test_a_role_that_does_not_see_bank_details_neither_opens_nor_makes_documents(
+    client: Client, manager: User, marketer: User, deal: Deal
+) -> None:
+    """Documents print the client's requisites; the marketer sees every deal but not bank details (X4)."""
+    document = services.document_generate(actor=manager, deal=deal, kind="proposal")
+    marketer.language = "en"  # messages are asserted in the source language
+    marketer.save(update_fields=["language"])
+    client.force_login(marketer)
+    detail = client.get(reverse("documents:document-detail", args=[document.pk])).content.decode()
+    assert document.number in detail
+    assert "/download/pdf/" not in detail
+    assert "Your role does not see the client data documents print." in detail
+    page = client.get(reverse("documents:document-download", args=[document.pk, "pdf"]))
+    assert page.status_code == 403
+    api = client.get(reverse("api:document-download", args=[document.pk, "pdf"]))
+    assert (api.status_code, api.json()["detail"]) == (
+        403,
+        "Documents print the client's data your role does not see: Bank details.",
+    )
+    listed = client.get(reverse("documents:document-list")).content.decode()
+    assert document.number in listed
+    assert "/download/pdf/" not in listed
+    # Even a role that may change every deal makes no documents while it does not see what they print.
+    marketer.groups.get().permissions.add(Permission.objects.get(codename="change_any_deal"))
+    marketer = User.objects.get(pk=marketer.pk)
+    client.force_login(marketer)
+    made = client.post(
+        reverse("api:document-generate"), {"deal": deal.pk, "kind": "invoice"}, content_type="application/json"
+    )
+    assert made.status_code == 403
+    assert client.post(reverse("documents:deal-documents", args=[deal.pk]), {"kind": "invoice"}).status_code == 403
+    assert Document.objects.count() == 1
