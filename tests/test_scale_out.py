@@ -327,6 +327,7 @@ def _database_url() -> str:
 @pytest.fixture(scope="module")
 def cluster(
     django_db_setup: None,
+    django_db_blocker: Any,
     redis_prefix: str,
     s3_endpoint: str,
     mail_server: MailServer,
@@ -367,6 +368,28 @@ def cluster(
         yield running
     finally:
         running.stop_all()
+        with django_db_blocker.unblock():
+            _wait_for_other_sessions_to_end()
+
+
+def _wait_for_other_sessions_to_end(timeout: float = 10.0) -> None:
+    """The stopped processes' database sessions end a moment after them; pytest-django then drops the database.
+
+    A session still ending makes that DROP fail ("is being accessed by other users") and leaves the test
+    database behind, so wait for them, and end any that outlive `timeout`.
+    """
+    others = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(others)
+            pids = [row[0] for row in cursor.fetchall()]
+            if not pids:
+                return
+            if time.monotonic() > deadline:
+                cursor.execute(f"SELECT pg_terminate_backend(pid) FROM ({others}) AS s")
+                return
+            time.sleep(0.1)
 
 
 @pytest.fixture
