@@ -380,16 +380,19 @@ def _wait_for_other_sessions_to_end(timeout: float = 10.0) -> None:
     """
     others = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
     deadline = time.monotonic() + timeout
-    with connection.cursor() as cursor:
-        while True:
-            cursor.execute(others)
-            pids = [row[0] for row in cursor.fetchall()]
-            if not pids:
-                return
-            if time.monotonic() > deadline:
-                cursor.execute(f"SELECT pg_terminate_backend(pid) FROM ({others}) AS s")
-                return
-            time.sleep(0.1)
+    try:
+        with connection.cursor() as cursor:
+            while True:
+                cursor.execute(others)
+                if not cursor.fetchall():
+                    return
+                if time.monotonic() > deadline:
+                    cursor.execute(f"SELECT pg_terminate_backend(pid) FROM ({others}) AS s")
+                    return
+                time.sleep(0.1)
+    finally:
+        # This teardown's own connection would otherwise be the session that holds the database.
+        connection.close()
 
 
 @pytest.fixture
