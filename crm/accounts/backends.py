@@ -1,13 +1,62 @@
-"""Django's ModelBackend, reading a user's permissions in one query instead of two.
+"""What a user may do, read once per request: permissions and the members of the teams they head.
 
-Every request asks `has_perm` (access rules, field hiding, menus); ModelBackend reads the user's own and
-their roles' permissions with two joins on the first call. One query with both branches halves that.
+Every request asks `has_perm` (access rules, field hiding, menus) and every list of clients, deals or leads
+asks whose records a team head sees. Django's ModelBackend reads the permissions with two joins, and each
+access module read the team in a query of its own; here both come from one hand-written query (the hot
+path of every request, so no ORM compiling), kept on the user object for the rest of the request.
 """
 
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+
+from crm.accounts.models import Team, User
+
+
+def _facts_sql() -> str:
+    """Rows ('p', app_label, codename, NULL) for permissions and ('m', NULL, NULL, id) for team members.
+
+    Own and role permissions are a UNION of two small joins (an OR across both relations would join every
+    membership of every group first); a superuser's are every permission.
+    """
+    permission, content_type = Permission._meta.db_table, ContentType._meta.db_table
+    own = User.user_permissions.through._meta.db_table
+    roles, role_permissions = User.groups.through._meta.db_table, Group.permissions.through._meta.db_table
+    users, teams = User._meta.db_table, Team._meta.db_table
+    return (
+        f"SELECT 'p', ct.app_label, p.codename, NULL FROM {permission} p JOIN {content_type} ct "
+        f"ON ct.id = p.content_type_id WHERE %s OR p.id IN (SELECT o.permission_id FROM {own} o WHERE o.user_id = %s "
+        f"UNION SELECT rp.permission_id FROM {role_permissions} rp JOIN {roles} r ON r.group_id = rp.group_id "
+        f"WHERE r.user_id = %s) "
+        f"UNION ALL SELECT 'm', NULL, NULL, u.id FROM {users} u JOIN {teams} t ON t.id = u.team_id "
+        f"WHERE t.head_id = %s AND u.id <> %s"
+    )
+
+
+def load_access_facts(user: User) -> None:
+    """Read the user's permissions and team members in one query and keep them on the user object."""
+    permissions: set[str] = set()
+    members: list[int] = []
+    if user.is_active and not user.is_anonymous:
+        with connection.cursor() as cursor:
+            cursor.execute(_facts_sql(), [bool(user.is_superuser), user.pk, user.pk, user.pk, user.pk])
+            for kind, app_label, codename, member in cursor.fetchall():
+                if kind == "p":
+                    permissions.add(f"{app_label}.{codename}")
+                else:
+                    members.append(int(member))
+    user._perm_cache = permissions  # type: ignore[attr-defined]  # ModelBackend's own cache attribute
+    user._team_member_ids = sorted(members)  # type: ignore[attr-defined]
+
+
+def team_member_ids(user: User) -> list[int]:
+    """The members of the teams `user` heads, without `user` (empty for everyone but team heads)."""
+    if not hasattr(user, "_team_member_ids"):
+        load_access_facts(user)
+    return list(user._team_member_ids)  # type: ignore[attr-defined]
 
 
 class RoleBackend(ModelBackend):
@@ -15,13 +64,10 @@ class RoleBackend(ModelBackend):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            columns = ("content_type__app_label", "codename")
-            if user_obj.is_superuser:
-                rows = Permission.objects.order_by().values_list(*columns)
-            else:
-                # A UNION of two small joins: an OR across both relations would join every membership of
-                # every group before filtering (slower with each user added).
-                own = Permission.objects.filter(user=user_obj).order_by().values_list(*columns)
-                rows = own.union(Permission.objects.filter(group__user=user_obj).order_by().values_list(*columns))
-            user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in rows}
+            load_access_facts(user_obj)
         return user_obj._perm_cache  # type: ignore[no-any-return]
+
+
+def owners_seen_by(user: User) -> list[int]:
+    """Whose records `user` sees as their own: the user and, for a team head, the members of the teams."""
+    return [user.pk, *team_member_ids(user)]

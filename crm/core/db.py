@@ -1,12 +1,15 @@
 """The only place with database-specific query shapes; each variant is tested on both databases."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import BigIntegerField, CharField, F, Func, Q, Value
+from django.db.models import BigIntegerField, CharField, F, Func, Model, Q, Value
 from django.db.models.functions import Cast
 from django.db.models.lookups import Contains
+
+M = TypeVar("M", bound=Model)
 
 
 def prefix_match(field: str, prefix: str) -> Q:
@@ -49,6 +52,62 @@ def is_false(field: str) -> Q:
     if connection.vendor == "sqlite":
         return Q(**{f"{field}__in": [False]})
     return Q(**{field: False})
+
+
+# The same shapes as SQL text, for the few hand-written queries on the hottest paths (search as you type).
+# Each returns a condition and its parameters; columns are qualified by the caller ("p.name").
+
+
+def _like_escaped(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def prefix_sql(column: str, prefix: str) -> tuple[str, list[str]]:
+    """prefix_match as SQL: LIKE 'prefix%' on PostgreSQL, a half-open range on SQLite."""
+    if connection.vendor == "postgresql":
+        return f"{column}::text LIKE %s", [_like_escaped(prefix) + "%"]
+    return f"({column} >= %s AND {column} < %s)", [prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)]
+
+
+def contains_casefold_sql(column: str, folded_column: str, text: str) -> tuple[str, list[str]]:
+    """contains_casefold as SQL, for a column with a stored case-folded copy."""
+    if connection.vendor == "postgresql":
+        return f"UPPER({column}::text) LIKE UPPER(%s)", ["%" + _like_escaped(text) + "%"]
+    return f"{folded_column} LIKE %s ESCAPE '\\'", ["%" + _like_escaped(text.casefold()) + "%"]
+
+
+def is_false_sql(column: str) -> str:
+    """is_false as SQL."""
+    return f"{column} IN (0)" if connection.vendor == "sqlite" else f"NOT {column}"
+
+
+def bigint_sql() -> str:
+    """A parameter compared with a bigint key in the GIN indexes (see equals_any)."""
+    return "%s::bigint" if connection.vendor == "postgresql" else "%s"
+
+
+def models_from_rows(model: type[M], field_names: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[M]:
+    """Instances of `model` (other fields deferred) from rows of a hand-written query, converted as the ORM does.
+
+    Each row holds the values of `field_names` in that order (attnames: "responsible_id"); the database's
+    and the fields' converters apply (SQLite returns datetimes as text, booleans as integers).
+    """
+    fields = [model._meta.get_field(name) for name in field_names]
+    attnames = [field.attname for field in fields]  # type: ignore[union-attr]
+    converters = []
+    for position, field in enumerate(fields):
+        column = field.get_col(model._meta.db_table)  # type: ignore[union-attr]
+        found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)  # type: ignore[union-attr]
+        converters += [(position, converter, column) for converter in found]
+    # Model.from_db takes a partial row's values in the order of the model's fields.
+    order = [attnames.index(f.attname) for f in model._meta.concrete_fields if f.attname in attnames]
+    made = []
+    for row in rows:
+        values = list(row)
+        for position, converter, column in converters:
+            values[position] = converter(values[position], column, connection)
+        made.append(model.from_db(connection.alias, attnames, [values[i] for i in order]))
+    return made
 
 
 def register_sqlite_functions(sender: object, connection: BaseDatabaseWrapper, **kwargs: object) -> None:

@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
+from crm.accounts.backends import owners_seen_by
 from crm.accounts.models import User
 from crm.documents.choices import Decision
 from crm.documents.models import ApprovalStep, Contract, Document
@@ -79,18 +80,13 @@ def get_pending_step_for(user: User, pk: int) -> ApprovalStep:
     )
 
 
-def _owner_ids(user: User) -> list[int]:
-    members = User.objects.filter(team__head=user).exclude(pk=user.pk).values_list("pk", flat=True)
-    return [user.pk, *members]
-
-
 def contracts_visible_to(user: User) -> QuerySet[Contract]:
     """Contracts the user sees: own; the team's for its head; every one with `sales.view_all_deals`."""
     if not user.is_active:
         return Contract.objects.none()
     if user.has_perm("sales.view_all_deals"):
         return Contract.objects.all()
-    return Contract.objects.filter(owner_id__in=_owner_ids(user))
+    return Contract.objects.filter(owner_id__in=owners_seen_by(user))
 
 
 def can_create_contract(user: User) -> bool:

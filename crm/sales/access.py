@@ -7,16 +7,11 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from crm.accounts.backends import owners_seen_by
 from crm.accounts.models import User
 from crm.sales.models import Deal
 
 Action = Literal["view", "change"]
-
-
-def _owner_ids(user: User) -> list[int]:
-    """The user and, for a team head, the members of the teams they head."""
-    members = User.objects.filter(team__head=user).exclude(pk=user.pk).values_list("pk", flat=True)
-    return [user.pk, *members]
 
 
 def deals_visible_to(user: User) -> QuerySet[Deal]:
@@ -27,7 +22,7 @@ def deals_visible_to(user: User) -> QuerySet[Deal]:
     if user.has_perm("sales.view_all_deals"):
         return live
     # An id list rather than a join on the owner's team: the (owner, is_deleted, updated_at) index stays usable.
-    owners = _owner_ids(user)
+    owners = owners_seen_by(user)
     return live.filter(Q(owner_id__in=owners) if len(owners) > 1 else Q(owner_id=user.pk))
 
 

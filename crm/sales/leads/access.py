@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from crm.accounts.backends import owners_seen_by
 from crm.accounts.models import User
 from crm.sales.choices import LeadStatus
 from crm.sales.models import Lead, LeadRule
@@ -40,11 +41,6 @@ def can_own_leads(user: User) -> bool:
     return user.is_active and user.has_perm("sales.add_deal")
 
 
-def _owner_ids(user: User) -> list[int]:
-    members = User.objects.filter(team__head=user).exclude(pk=user.pk).values_list("pk", flat=True)
-    return [user.pk, *members]
-
-
 def leads_visible_to(user: User) -> QuerySet[Lead]:
     """Live leads this user may see: own and entered; the team's for its head; all for heads of sales and admins."""
     live = Lead.objects.filter(is_deleted=False)
@@ -52,7 +48,7 @@ def leads_visible_to(user: User) -> QuerySet[Lead]:
         return live.none()
     if can_see_all_leads(user):
         return live
-    owners = _owner_ids(user)
+    owners = owners_seen_by(user)
     owned = Q(owner_id__in=owners) if len(owners) > 1 else Q(owner_id=user.pk)
     return live.filter(owned | Q(created_by_id=user.pk))
 
