@@ -82,6 +82,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# The fixed queries of every request are prepared once per connection on PostgreSQL (crm.core.db.fetch_rows);
+# turn off behind a connection pooler that cannot keep prepared statements (PgBouncer before 1.21).
+CRM_DATABASE_PREPARE = env_bool("CRM_DATABASE_PREPARE", True)
+if CRM_DATABASE_PREPARE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Those prepared statements are planned once: PostgreSQL would otherwise re-plan them on every run as long as
+    # a plan for the values at hand looks cheaper. Only they are affected: Django's own queries are not prepared.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c plan_cache_mode=force_generic_plan".strip()
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the worker write while pages read; IMMEDIATE avoids "database is locked" on upgrade.
     DATABASES["default"]["OPTIONS"] = {

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 
 from crm.accounts.middleware import activate_language_of
 from crm.accounts.models import User
+from crm.core.db import fetch_rows, models_from_rows
 
 
 class UserTokenAuthentication(TokenAuthentication):
@@ -26,15 +27,15 @@ class UserTokenAuthentication(TokenAuthentication):
         return found
 
     def authenticate_credentials(self, key: str) -> tuple[User, Token]:
+        columns = [field.attname for field in User._meta.concrete_fields]
         sql = (
-            f"SELECT u.* FROM {User._meta.db_table} u JOIN {Token._meta.db_table} t ON t.user_id = u.id "
-            "WHERE t.key = %s"
+            f"SELECT {', '.join('u.' + c for c in columns)} FROM {User._meta.db_table} u "
+            f"JOIN {Token._meta.db_table} t ON t.user_id = u.id WHERE t.key = %s"
         )
-        users = list(User.objects.raw(sql, [key]))
+        users = models_from_rows(User, columns, fetch_rows(sql, [key], prepare=True))
         if not users:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         user = users[0]
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        token = Token(key=key, user=user)
-        return user, token
+        return user, Token(key=key, user=user)

@@ -11,26 +11,31 @@ from typing import Any
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
 
 from crm.accounts.models import Team, User
+from crm.core.db import fetch_rows
 
 
-def _facts_sql() -> str:
+def _facts_sql(*, superuser: bool) -> str:
     """Rows ('p', app_label, codename, NULL) for permissions and ('m', NULL, NULL, id) for team members.
 
     Own and role permissions are a UNION of two small joins (an OR across both relations would join every
-    membership of every group first); a superuser's are every permission.
+    membership of every group first); a superuser's are every permission. Parameters: the user's id four
+    times (twice for a superuser).
     """
     permission, content_type = Permission._meta.db_table, ContentType._meta.db_table
     own = User.user_permissions.through._meta.db_table
     roles, role_permissions = User.groups.through._meta.db_table, Group.permissions.through._meta.db_table
     users, teams = User._meta.db_table, Team._meta.db_table
+    granted = (
+        ""
+        if superuser
+        else f" WHERE p.id IN (SELECT o.permission_id FROM {own} o WHERE o.user_id = %s UNION SELECT "
+        f"rp.permission_id FROM {role_permissions} rp JOIN {roles} r ON r.group_id = rp.group_id WHERE r.user_id = %s)"
+    )
     return (
         f"SELECT 'p', ct.app_label, p.codename, NULL FROM {permission} p JOIN {content_type} ct "
-        f"ON ct.id = p.content_type_id WHERE %s OR p.id IN (SELECT o.permission_id FROM {own} o WHERE o.user_id = %s "
-        f"UNION SELECT rp.permission_id FROM {role_permissions} rp JOIN {roles} r ON r.group_id = rp.group_id "
-        f"WHERE r.user_id = %s) "
+        f"ON ct.id = p.content_type_id{granted} "
         f"UNION ALL SELECT 'm', NULL, NULL, u.id FROM {users} u JOIN {teams} t ON t.id = u.team_id "
         f"WHERE t.head_id = %s AND u.id <> %s"
     )
@@ -41,13 +46,13 @@ def load_access_facts(user: User) -> None:
     permissions: set[str] = set()
     members: list[int] = []
     if user.is_active and not user.is_anonymous:
-        with connection.cursor() as cursor:
-            cursor.execute(_facts_sql(), [bool(user.is_superuser), user.pk, user.pk, user.pk, user.pk])
-            for kind, app_label, codename, member in cursor.fetchall():
-                if kind == "p":
-                    permissions.add(f"{app_label}.{codename}")
-                else:
-                    members.append(int(member))
+        superuser = bool(user.is_superuser)
+        params = [user.pk] * (2 if superuser else 4)
+        for kind, app_label, codename, member in fetch_rows(_facts_sql(superuser=superuser), params, prepare=True):
+            if kind == "p":
+                permissions.add(f"{app_label}.{codename}")
+            else:
+                members.append(int(member))
     user._perm_cache = permissions  # type: ignore[attr-defined]  # ModelBackend's own cache attribute
     user._team_member_ids = sorted(members)  # type: ignore[attr-defined]
 

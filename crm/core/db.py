@@ -3,6 +3,8 @@
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
+import psycopg
+from django.conf import settings
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import BigIntegerField, CharField, F, Func, Model, Q, Value
@@ -84,6 +86,56 @@ def is_false_sql(column: str) -> str:
 def bigint_sql() -> str:
     """A parameter compared with a bigint key in the GIN indexes (see equals_any)."""
     return "%s::bigint" if connection.vendor == "postgresql" else "%s"
+
+
+def in_sql(column: str, values: Sequence[int]) -> tuple[str, list[Any]]:
+    """`column` (an integer key) is one of `values`: one array parameter on PostgreSQL, so that the statement's
+    text does not change with the number of values (and can be prepared once); a list on SQLite."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s::bigint[])", [list(values)]
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+class _PreparedCursor(psycopg.Cursor[Any]):
+    """A server-side binding cursor that prepares what it runs (psycopg keeps the statement per connection)."""
+
+    def execute(
+        self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: bool | None = None
+    ) -> Any:
+        done = super().execute(query, params, prepare=True, binary=binary)
+        if self._query is None:  # psycopg notes the text of unprepared statements only; Django's query log reads it
+            self._query = _Statement(query.encode())  # type: ignore[assignment]
+        return done
+
+
+class _Statement:
+    def __init__(self, query: bytes) -> None:
+        self.query, self.params = query, None
+
+
+def fetch_rows(sql: str, params: Sequence[Any], *, prepare: bool = False) -> list[tuple[Any, ...]]:
+    """Run a hand-written query through Django's connection (logged, errors wrapped) and return its rows.
+
+    prepare=True on PostgreSQL: the statement is parsed and planned once per connection and then reused,
+    for the fixed queries of every request (the token's user, permissions, a page's contact points) whose
+    planning cost more than their execution. Not for queries whose best plan depends on the values
+    (LIKE 'prefix%'): a reused generic plan cannot use the prefix index. CRM_DATABASE_PREPARE=false turns it
+    off behind a connection pooler that cannot keep prepared statements.
+    """
+    if prepare and connection.vendor == "postgresql" and settings.CRM_DATABASE_PREPARE:
+        connection.close_if_health_check_failed()
+        connection.ensure_connection()
+        if connection.connection.prepare_threshold is None:
+            # Django turns preparing off (None); a threshold never reached keeps psycopg from preparing anything on
+            # its own (Django's client-side binding cursors never prepare) but honours prepare=True.
+            connection.connection.prepare_threshold = 2**31 - 1
+        with connection.wrap_database_errors:
+            cursor = connection._prepare_cursor(_PreparedCursor(connection.connection))  # type: ignore[attr-defined]
+    else:
+        cursor = connection.cursor()
+    with cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
 
 
 def models_from_rows(model: type[M], field_names: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[M]:

@@ -1,0 +1,185 @@
+"""The hand-written hot path of search as you type: the access rule as SQL, rows made into models, one query each.
+
+The rule is written twice in crm.parties.access (a queryset and SQL text); these tests hold the two equal for
+every role, and the search results equal to what the ORM reads, on both databases (the CI runs this file on
+PostgreSQL too).
+"""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from crm.accounts.backends import owners_seen_by, team_member_ids
+from crm.accounts.models import User
+from crm.core.db import fetch_rows
+from crm.parties import selectors
+from crm.parties.access import parties_visible_to, visible_branches_sql
+from crm.parties.api.serializers import PartyListOutput
+from crm.parties.models import ContactPoint, Party
+from crm.parties.tests.factories import (
+    ContactPointFactory,
+    EmailPointFactory,
+    PartyContactFactory,
+    PartyFactory,
+    PersonFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = ["manager", "colleague", "team_lead", "outsider", "head_of_sales", "administrator", "marketer", "operator"]
+
+
+@pytest.fixture
+def clients(manager: User, colleague: User, outsider: User) -> list[Party]:
+    """Own, a colleague's (co-owned by the manager), an outsider's, and one in the trash."""
+    own = PartyFactory(responsible=manager, name="ООО Своя")
+    shared = PartyFactory(responsible=colleague, name="ООО Общая")
+    shared.co_owners.add(manager)
+    other = PartyFactory(responsible=outsider, name="ООО Чужая")
+    gone = PartyFactory(responsible=manager, name="ООО Удалённая", is_deleted=True)
+    return [own, shared, other, gone]
+
+
+def _visible_by_sql(user: User) -> set[int]:
+    found: set[int] = set()
+    for condition, params in visible_branches_sql(user, "p"):
+        found |= {row[0] for row in fetch_rows(f"SELECT p.id FROM {Party._meta.db_table} p WHERE {condition}", params)}
+    return found
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_rule_as_sql_sees_what_the_queryset_sees(
+    request: pytest.FixtureRequest, clients: list[Party], persona: str
+) -> None:
+    user = User.objects.get(pk=request.getfixturevalue(persona).pk)
+    expected = set(parties_visible_to(user).values_list("pk", flat=True))
+    assert _visible_by_sql(user) == expected
+    if persona == "manager":
+        assert expected == {clients[0].pk, clients[1].pk}
+
+
+def test_an_inactive_user_sees_nothing_either_way(manager: User, clients: list[Party]) -> None:
+    User.objects.filter(pk=manager.pk).update(is_active=False)
+    user = User.objects.get(pk=manager.pk)
+    assert visible_branches_sql(user) == []
+    assert not parties_visible_to(user).exists()
+
+
+def test_permissions_and_team_members_come_in_one_query(team_lead: User, manager: User, colleague: User) -> None:
+    lead = User.objects.get(pk=team_lead.pk)
+    with CaptureQueriesContext(connection) as queries:
+        granted = lead.get_all_permissions()
+        assert granted and all(lead.has_perm(name) for name in granted)
+        assert sorted(team_member_ids(lead)) == sorted([manager.pk, colleague.pk])
+        assert owners_seen_by(lead)[0] == lead.pk
+    assert len(queries) == 1
+    assert team_member_ids(User.objects.get(pk=manager.pk)) == []
+
+
+def test_search_rows_are_models_with_the_values_the_orm_reads(manager: User) -> None:
+    """Datetimes come back aware and equal (SQLite stores text), booleans as booleans, deferred fields load."""
+    party = PartyFactory(responsible=manager, name="ООО Ромашка", region="Москва")
+    point = ContactPointFactory(party=party, value="+79161234567", is_primary=True)
+    point.confirmed_at = timezone.now() - datetime.timedelta(days=3)
+    point.save()
+    [found] = selectors.party_search(manager, "ромаш")
+    fresh = Party.objects.get(pk=party.pk)
+    assert (found.pk, found.name, found.kind, found.region, found.updated_at) == (
+        fresh.pk,
+        fresh.name,
+        fresh.kind,
+        fresh.region,
+        fresh.updated_at,
+    )
+    assert found.updated_at.tzinfo is not None
+    assert found.responsible == manager and found.responsible.last_name == manager.last_name
+    phone = found.main_phone  # type: ignore[attr-defined]
+    assert phone.is_primary is True and phone.confirmed_at == ContactPoint.objects.get(pk=point.pk).confirmed_at
+    assert found.custom_data == fresh.custom_data  # a field the query did not read loads on access
+
+
+def test_search_merges_branches_drops_duplicates_and_keeps_the_limit(manager: User, colleague: User) -> None:
+    for n in range(12):
+        party = PartyFactory(responsible=manager, name=f"ООО Ромашка {n:02d}")
+        EmailPointFactory(party=party, value=f"romashka{n}@example.com", search_key=f"romashka{n}@example.com")
+    shared = PartyFactory(responsible=colleague, name="ООО Ромашка общая")
+    shared.co_owners.add(manager)
+    manager = User.objects.get(pk=manager.pk)
+    found = selectors.party_search(manager, "ромашка", limit=10)  # each matches by name and by e-mail
+    assert [p.name for p in found] == [f"ООО Ромашка {n:02d}" for n in range(10)]
+    assert "ООО Ромашка общая" in [p.name for p in selectors.party_search(manager, "ромашка", limit=20)]
+
+
+def test_a_deleted_employer_is_not_shown_in_the_search_result(manager: User) -> None:
+    live = PartyContactFactory(organization__responsible=manager, organization__name="ООО Живая")
+    gone = PartyContactFactory(person=live.person, organization__responsible=manager, organization__name="ООО Закрытая")
+    Party.objects.filter(pk=gone.organization_id).update(is_deleted=True)
+    [found] = selectors.party_search(manager, live.person.last_name)
+    assert [link.organization.name for link in found.employers] == ["ООО Живая"]  # type: ignore[attr-defined]
+
+
+def test_the_search_api_is_four_queries_whatever_it_finds(manager: User) -> None:
+    """Token's user, permissions with the team, the search, the summary (plus a health check on PostgreSQL)."""
+    token = Token.objects.create(user=manager)
+    client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    for n in range(15):
+        person = PersonFactory(responsible=manager, last_name=f"Иванов{n}")
+        ContactPointFactory(party=person, value=f"+7916123{n:04d}")
+        PartyContactFactory(person=person, organization__responsible=manager)
+    counts = []
+    for query in ("Иванов1", "Иванов", "+7 916 123", "нет такого"):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/api/v1/search/", {"q": query})
+        assert response.status_code == 200
+        counts.append(len([q for q in queries.captured_queries if q["sql"] != "SELECT 1"]))
+    assert counts == [4, 4, 4, 3]  # nothing found: no summary to read
+
+
+def test_an_unknown_or_inactive_token_is_refused_with_drfs_message(manager: User) -> None:
+    unknown = Client(HTTP_AUTHORIZATION="Token nope").get("/api/v1/search/", {"q": "ром"})
+    token = Token.objects.create(user=manager)
+    User.objects.filter(pk=manager.pk).update(is_active=False)
+    inactive = Client(HTTP_AUTHORIZATION=f"Token {token.key}").get("/api/v1/search/", {"q": "ром"})
+    # 403, not 401: session authentication comes first and sends no WWW-Authenticate challenge.
+    assert (unknown.status_code, unknown.json()) == (403, {"detail": "Недействительный токен."})
+    assert (inactive.status_code, inactive.json()) == (403, {"detail": "Пользователь неактивен или удален."})
+
+
+@pytest.mark.parametrize("persona", ["manager", "operator"])
+def test_the_written_out_list_row_equals_drfs_field_by_field_rendering(
+    request: pytest.FixtureRequest, persona: str
+) -> None:
+    user = request.getfixturevalue(persona)
+    party = PartyFactory(responsible=user, name="ООО Ромашка")
+    ContactPointFactory(party=party, value="+79161234567")
+    EmailPointFactory(party=party, value="info@romashka.ru", search_key="info@romashka.ru")
+    [row] = selectors.with_card_summary([Party.objects.select_related("responsible").get(pk=party.pk)])
+
+    class Fake:
+        pass
+
+    fake = Fake()
+    fake.user = User.objects.get(pk=user.pk)  # type: ignore[attr-defined]
+    serializer = PartyListOutput(row, context={"request": fake})
+    written = serializer.to_representation(row)
+    by_fields = super(PartyListOutput, serializer).to_representation(row)
+    assert written == dict(by_fields)
+    assert list(written) == list(by_fields)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_the_fixed_queries_of_a_request_are_prepared_once_and_planned_once(manager: User) -> None:
+    token = Token.objects.create(user=manager)
+    client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    PartyFactory(responsible=manager, name="ООО Ромашка")
+    for _ in range(3):
+        assert client.get("/api/v1/search/", {"q": "ромашка"}).status_code == 200
+    prepared = fetch_rows("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements", [])
+    token_query = [row for row in prepared if "authtoken_token" in row[0]]
+    assert len(token_query) == 1 and token_query[0][1:] == (3, 0)  # one statement, a generic plan each time
+    assert not [row for row in prepared if "LIKE" in row[0]]  # the search itself is planned for its values
