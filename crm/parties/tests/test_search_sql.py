@@ -74,7 +74,8 @@ def test_permissions_and_team_members_come_in_one_query(team_lead: User, manager
     lead = User.objects.get(pk=team_lead.pk)
     with CaptureQueriesContext(connection) as queries:
         granted = lead.get_all_permissions()
-        assert granted and all(lead.has_perm(name) for name in granted)
+        assert granted
+        assert all(lead.has_perm(name) for name in granted)
         assert sorted(team_member_ids(lead)) == sorted([manager.pk, colleague.pk])
         assert owners_seen_by(lead)[0] == lead.pk
     assert len(queries) == 1
@@ -97,9 +98,11 @@ def test_search_rows_are_models_with_the_values_the_orm_reads(manager: User) -> 
         fresh.updated_at,
     )
     assert found.updated_at.tzinfo is not None
-    assert found.responsible == manager and found.responsible.last_name == manager.last_name
+    assert found.responsible == manager
+    assert found.responsible.last_name == manager.last_name
     phone = found.main_phone  # type: ignore[attr-defined]
-    assert phone.is_primary is True and phone.confirmed_at == ContactPoint.objects.get(pk=point.pk).confirmed_at
+    assert phone.is_primary is True
+    assert phone.confirmed_at == ContactPoint.objects.get(pk=point.pk).confirmed_at
     assert found.custom_data == fresh.custom_data  # a field the query did not read loads on access
 
 
@@ -181,5 +184,6 @@ def test_the_fixed_queries_of_a_request_are_prepared_once_and_planned_once(manag
         assert client.get("/api/v1/search/", {"q": "ромашка"}).status_code == 200
     prepared = fetch_rows("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements", [])
     token_query = [row for row in prepared if "authtoken_token" in row[0]]
-    assert len(token_query) == 1 and token_query[0][1:] == (3, 0)  # one statement, a generic plan each time
+    assert len(token_query) == 1
+    assert token_query[0][1:] == (3, 0)
     assert not [row for row in prepared if "LIKE" in row[0]]  # the search itself is planned for its values
