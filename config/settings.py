@@ -82,12 +82,15 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-# The fixed queries of every request are prepared once per connection on PostgreSQL (crm.core.db.fetch_rows);
-# turn off behind a connection pooler that cannot keep prepared statements (PgBouncer before 1.21).
+# The fixed queries of every request are prepared once per connection on PostgreSQL (crm.core.db.fetch_rows).
+# Behind PgBouncer: false, unless it is 1.22+ with max_prepared_statements > 0 and plan_cache_mode in its
+# track_extra_parameters (it refuses startup options it does not track).
 CRM_DATABASE_PREPARE = env_bool("CRM_DATABASE_PREPARE", True)
 if CRM_DATABASE_PREPARE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Those prepared statements are planned once: PostgreSQL would otherwise re-plan them on every run as long as
-    # a plan for the values at hand looks cheaper. Only they are affected: Django's own queries are not prepared.
+    # a plan for the values at hand looks cheaper. Only they are affected, as Django's own queries are not prepared
+    # (do not add server_side_binding to the database URL: every ORM query would get a generic plan, and the
+    # prefix searches would lose their indexes).
     options = DATABASES["default"].setdefault("OPTIONS", {})
     options["options"] = f"{options.get('options', '')} -c plan_cache_mode=force_generic_plan".strip()
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -57,6 +57,15 @@ def load_access_facts(user: User) -> None:
     user._team_member_ids = sorted(members)  # type: ignore[attr-defined]
 
 
+def forget_access_facts(user: User) -> None:
+    """Drop what load_access_facts kept on this user object, for code that changes roles or teams and reads on.
+
+    Like Django's own permission cache, the facts live as long as the user object: one request, one job.
+    """
+    for name in ("_perm_cache", "_user_perm_cache", "_group_perm_cache", "_team_member_ids"):
+        user.__dict__.pop(name, None)
+
+
 def team_member_ids(user: User) -> list[int]:
     """The members of the teams `user` heads, without `user` (empty for everyone but team heads)."""
     if not hasattr(user, "_team_member_ids"):

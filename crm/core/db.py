@@ -66,6 +66,8 @@ def _like_escaped(value: str) -> str:
 
 def prefix_sql(column: str, prefix: str) -> tuple[str, list[str]]:
     """prefix_match as SQL: LIKE 'prefix%' on PostgreSQL, a half-open range on SQLite."""
+    if not prefix:
+        return "1 = 1", []
     if connection.vendor == "postgresql":
         return f"{column}::text LIKE %s", [_like_escaped(prefix) + "%"]
     return f"({column} >= %s AND {column} < %s)", [prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)]
@@ -96,13 +98,23 @@ def in_sql(column: str, values: Sequence[int]) -> tuple[str, list[Any]]:
     return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
 
 
+_NEVER_BY_COUNT = 2**31 - 1  # a threshold no statement reaches: only prepare=True prepares
+
+
 class _PreparedCursor(psycopg.Cursor[Any]):
     """A server-side binding cursor that prepares what it runs (psycopg keeps the statement per connection)."""
 
     def execute(
         self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: bool | None = None
     ) -> Any:
-        done = super().execute(query, params, prepare=True, binary=binary)
+        # Django leaves psycopg's preparing off (threshold None); it is on for this call only, so that psycopg
+        # neither keeps track of Django's own statements nor prepares them.
+        connection, previous = self.connection, self.connection.prepare_threshold
+        connection.prepare_threshold = _NEVER_BY_COUNT if previous is None else previous
+        try:
+            done = super().execute(query, params, prepare=True, binary=binary)
+        finally:
+            connection.prepare_threshold = previous
         if self._query is None:  # psycopg notes the text of unprepared statements only; Django's query log reads it
             self._query = _Statement(query.encode())  # type: ignore[assignment]
         return done
@@ -120,15 +132,12 @@ def fetch_rows(sql: str, params: Sequence[Any], *, prepare: bool = False) -> lis
     for the fixed queries of every request (the token's user, permissions, a page's contact points) whose
     planning cost more than their execution. Not for queries whose best plan depends on the values
     (LIKE 'prefix%'): a reused generic plan cannot use the prefix index. CRM_DATABASE_PREPARE=false turns it
-    off behind a connection pooler that cannot keep prepared statements.
+    off behind a connection pooler that cannot keep prepared statements. A migration that changes a column
+    these statements read needs the web processes restarted (as a deploy does).
     """
     if prepare and connection.vendor == "postgresql" and settings.CRM_DATABASE_PREPARE:
         connection.close_if_health_check_failed()
         connection.ensure_connection()
-        if connection.connection.prepare_threshold is None:
-            # Django turns preparing off (None); a threshold never reached keeps psycopg from preparing anything on
-            # its own (Django's client-side binding cursors never prepare) but honours prepare=True.
-            connection.connection.prepare_threshold = 2**31 - 1
         with connection.wrap_database_errors:
             cursor = connection._prepare_cursor(_PreparedCursor(connection.connection))  # type: ignore[attr-defined]
     else:

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from crm.accounts.backends import owners_seen_by, team_member_ids
+from crm.accounts.backends import forget_access_facts, owners_seen_by, team_member_ids
 from crm.accounts.models import User
 from crm.core.db import fetch_rows
 from crm.parties import selectors
@@ -187,3 +187,20 @@ def test_the_fixed_queries_of_a_request_are_prepared_once_and_planned_once(manag
     assert len(token_query) == 1
     assert token_query[0][1:] == (3, 0)
     assert not [row for row in prepared if "LIKE" in row[0]]  # the search itself is planned for its values
+
+
+def test_forgetting_the_access_facts_reads_a_changed_team(team_lead: User, manager: User, outsider: User) -> None:
+    lead = User.objects.get(pk=team_lead.pk)
+    assert outsider.pk not in team_member_ids(lead)
+    User.objects.filter(pk=outsider.pk).update(team=team_lead.team)
+    assert outsider.pk not in team_member_ids(lead)  # kept for the life of the object, like Django's permissions
+    forget_access_facts(lead)
+    assert outsider.pk in team_member_ids(lead)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_preparing_stays_off_for_djangos_own_queries(manager: User) -> None:
+    selectors.with_card_summary([PartyFactory(responsible=manager)])
+    raw = connection.connection
+    assert raw.prepare_threshold is None  # psycopg keeps no account of the ORM's statements
+    assert raw._prepared._names  # yet our statement stays prepared
