@@ -15,6 +15,8 @@ api_patterns = [
 ]
 
 urlpatterns = [
+    # The API first: the activities pages below sit at the root, so every path is tried against them.
+    path("api/v1/", include((api_patterns, "api"))),
     path("", include("crm.activities.urls")),
     path("clients/", include("crm.parties.urls")),
     path("catalog/", include("crm.catalog.urls")),
@@ -24,7 +26,6 @@ urlpatterns = [
     path("scripts/", include("crm.playbooks.urls")),
     path("accounts/", include("crm.accounts.urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include((api_patterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("manifest.webmanifest", manifest_view, name="manifest"),

@@ -67,7 +67,9 @@ def party_search(user: User, query: str, *, limit: int = 20) -> list[Party]:
     elif _PHONEISH.match(query):
         digits = search_digits(query)
         if len(digits) >= 3:
-            matches.append((*_points_sql(ContactKind.PHONE, digits), "name"))
+            # "8 (916) 12" typed during a call: the 8 is the trunk prefix until all 11 digits are there.
+            trunk = [digits[1:]] if query.startswith("8") and len(digits) < 11 and len(digits) > 3 else []
+            matches.append((*_points_sql(ContactKind.PHONE, digits, *trunk), "name"))
             matches.append((*prefix_sql("p.inn", re.sub(r"\D", "", query)), "name"))
     else:
         matches.append((*contains_casefold_sql("p.name", "p.search_name", query), "search_name"))
@@ -95,11 +97,13 @@ def party_search(user: User, query: str, *, limit: int = 20) -> list[Party]:
     return with_card_summary(parties)
 
 
-def _points_sql(kind: str, prefix: str) -> tuple[str, list[Any]]:
-    """The party has a contact point of `kind` starting with `prefix` (an index range scan)."""
-    match, params = prefix_sql("c.search_key", prefix)
+def _points_sql(kind: str, *prefixes: str) -> tuple[str, list[Any]]:
+    """The party has a contact point of `kind` starting with one of `prefixes` (index range scans)."""
+    ranges = [prefix_sql("c.search_key", prefix) for prefix in prefixes]
+    either = " OR ".join(match for match, _params in ranges)
     table = ContactPoint._meta.db_table
-    return f"p.id IN (SELECT c.party_id FROM {table} c WHERE c.kind = %s AND {match})", [kind, *params]
+    params = [kind, *(value for _match, values in ranges for value in values)]
+    return f"p.id IN (SELECT c.party_id FROM {table} c WHERE c.kind = %s AND ({either}))", params
 
 
 def with_card_summary(parties: list[Party]) -> list[Party]:

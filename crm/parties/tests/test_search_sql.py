@@ -204,3 +204,14 @@ def test_preparing_stays_off_for_djangos_own_queries(manager: User) -> None:
     raw = connection.connection
     assert raw.prepare_threshold is None  # psycopg keeps no account of the ORM's statements
     assert raw._prepared._names  # yet our statement stays prepared
+
+
+@pytest.mark.parametrize("typed", ["8 (916) 123", "8 916 123-4", "8916123", "+7 916 123", "916 123"])
+def test_a_number_typed_with_the_trunk_8_is_found_before_it_is_complete(manager: User, typed: str) -> None:
+    party = PartyFactory(responsible=manager, name="ООО Ромашка")
+    ContactPointFactory(party=party, value="+79161234567")
+    other = PartyFactory(responsible=manager, name="ООО Восемь")
+    ContactPointFactory(party=other, value="+78916123400")  # a national number that starts with 8916
+    found = [p.name for p in selectors.party_search(manager, typed)]
+    assert "ООО Ромашка" in found
+    assert ("ООО Восемь" in found) == typed.startswith("8")  # "8916..." may also be that number
