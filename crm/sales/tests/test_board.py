@@ -194,7 +194,9 @@ def test_cards_show_days_in_the_stage_and_whether_the_user_may_move_them(
     flow: Flow, manager: User, team_lead: User
 ) -> None:
     deal = _deal(flow, manager, flow.qualification, "1.00")
-    Deal.objects.filter(pk=deal.pk).update(stage_entered_at=timezone.now() - datetime.timedelta(days=3, hours=1))
+    # Days are counted in calendar days of the local time zone: noon three days ago is three days at any hour.
+    three_days_ago = timezone.localtime().replace(hour=12, minute=0) - datetime.timedelta(days=3)
+    Deal.objects.filter(pk=deal.pk).update(stage_entered_at=three_days_ago)
 
     (own,) = _column(_board(manager, flow), flow.qualification).cards
     (seen,) = _column(_board(team_lead, flow), flow.qualification).cards
