@@ -1,9 +1,12 @@
 """Project-wide personas (style guide section 10) and shared fixtures."""
 
+import warnings
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.utils import translation
 
 from crm.accounts.models import Team, User
@@ -16,6 +19,7 @@ from crm.accounts.roles import (
     TEAM_LEAD,
     ensure_roles,
 )
+from tests.database_sessions import end_other_sessions, remember_who_opens_connections
 
 
 def make_user(username: str, role: str, team: Team | None = None, **extra: object) -> User:
@@ -23,6 +27,20 @@ def make_user(username: str, role: str, team: Team | None = None, **extra: objec
     user = User.objects.create_user(username, f"{username}@example.com", "secret-pass-1", team=team, **extra)
     user.groups.add(Group.objects.get(name=role))
     return user
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """pytest-django's test database; on PostgreSQL no session outlives the run to block dropping it."""
+    remember_who_opens_connections()
+    yield
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock():
+            lingering = end_other_sessions()
+        if lingering:
+            warnings.warn(
+                pytest.PytestWarning(f"Database sessions outlived the tests: {'; '.join(lingering)}"), stacklevel=1
+            )
 
 
 @pytest.fixture(autouse=True)

@@ -47,6 +47,7 @@ from crm.activities.choices import ReminderState
 from crm.activities.models import Notification, Reminder
 from crm.files.tests.factories import pdf_bytes
 from crm.sales.models import Lead
+from tests.database_sessions import end_other_sessions
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="scale-out needs PostgreSQL; set CRM_DATABASE_URL"),
@@ -368,30 +369,8 @@ def cluster(
     finally:
         running.stop_all()
         with django_db_blocker.unblock():
-            _wait_for_other_sessions_to_end()
-
-
-def _wait_for_other_sessions_to_end(timeout: float = 10.0) -> None:
-    """The stopped processes' database sessions end a moment after them; pytest-django then drops the database.
-
-    A session still ending makes that DROP fail ("is being accessed by other users") and leaves the test
-    database behind, so wait for them, and end any that outlive `timeout`.
-    """
-    others = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-    deadline = time.monotonic() + timeout
-    try:
-        with connection.cursor() as cursor:
-            while True:
-                cursor.execute(others)
-                if not cursor.fetchall():
-                    return
-                if time.monotonic() > deadline:
-                    cursor.execute(f"SELECT pg_terminate_backend(pid) FROM ({others}) AS s")
-                    return
-                time.sleep(0.1)
-    finally:
-        # This teardown's own connection would otherwise be the session that holds the database.
-        connection.close()
+            # The stopped processes' sessions end a moment after them; none may hold the database at the end.
+            end_other_sessions()
 
 
 @pytest.fixture
