@@ -70,7 +70,21 @@ def prefix_sql(column: str, prefix: str) -> tuple[str, list[str]]:
         return "1 = 1", []
     if connection.vendor == "postgresql":
         return f"{column}::text LIKE %s", [_like_escaped(prefix) + "%"]
-    return f"({column} >= %s AND {column} < %s)", [prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)]
+    return prefix_range_sql(column, prefix)
+
+
+def prefix_range_sql(column: str, prefix: str) -> tuple[str, list[str]]:
+    """`column` starts with `prefix` as a half-open range [prefix, successor), on both databases.
+
+    Unlike LIKE 'prefix%', the range keeps to the text_pattern_ops index on PostgreSQL when the prefix is a
+    parameter the plan does not know (a prepared statement's generic plan).
+    """
+    if not prefix:
+        return "1 = 1", []
+    successor = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    if connection.vendor == "postgresql":
+        return f"({column}::text ~>=~ %s AND {column}::text ~<~ %s)", [prefix, successor]
+    return f"({column} >= %s AND {column} < %s)", [prefix, successor]
 
 
 def contains_casefold_sql(column: str, folded_column: str, text: str) -> tuple[str, list[str]]:

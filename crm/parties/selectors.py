@@ -4,7 +4,7 @@ import datetime
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db.models import Case, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
@@ -20,6 +20,7 @@ from crm.core.db import (
     is_false_sql,
     models_from_rows,
     prefix_match,
+    prefix_range_sql,
     prefix_sql,
 )
 from crm.core.phones import search_digits
@@ -50,43 +51,55 @@ SUMMARY_POINT_FIELDS = ("id", "party_id", "kind", "label", "value", "is_primary"
 def party_search(user: User, query: str, *, limit: int = 20) -> list[Party]:
     """Find clients and contact persons by a name part, a phone in any form, an e-mail or an INN (S22).
 
-    Search as you type is the busiest read of the CRM, so it is one hand-written query (composing it with
-    the ORM cost several times what the database spent answering): a UNION ALL of one branch per way of
-    matching and per visibility branch (access.visible_branches_sql), each sorted and cut on its own and
-    merged here. An OR of the matches under one ORDER BY ... LIMIT made PostgreSQL walk the whole name
-    index (seconds on a million rows). Phone, e-mail and INN branches read in name order (an index walk
-    that stops early even when a prefix like "info@" matches a hundred thousand addresses); name parts
-    sort their matches by the case-folded name.
+    Search as you type is the busiest read of the CRM, so it is hand-written SQL (composing it with the ORM
+    cost several times what the database spent answering):
+
+    1. Phone, e-mail and INN prefixes first collect the ids of their parties from their indexes, at most
+       5 x `limit` per prefix, in one prepared statement (`_prefix_candidates`).
+    2. One UNION ALL of a branch per way of matching and per visibility branch
+       (access.visible_branches_sql), each sorted and cut on its own, merged here. The candidates come in as
+       an id list, so on PostgreSQL this statement too is prepared once per connection and only executed
+       after that (parsing and planning it had cost ten times its execution). A prefix with more candidates
+       than that (the first digits of a number) is matched in place instead and the statement planned for
+       its values; so is a name part, whose best plan depends on its length.
+
+    An OR of the matches under one ORDER BY ... LIMIT made PostgreSQL walk the whole name index (seconds on a
+    million rows). Prefix matches read in name order; name parts sort their matches by the case-folded name.
     """
     query = query.strip()
     if len(query) < 2:
         return []
-    matches: list[tuple[str, list[Any], str]] = []
+    prefixes: list[_Prefix] = []
+    contains: tuple[str, list[Any]] | None = None
     if "@" in query:
-        matches.append((*_points_sql(ContactKind.EMAIL, query.lower()), "name"))
+        prefixes.append(_points_prefix(ContactKind.EMAIL, query.lower()))
     elif _PHONEISH.match(query):
         digits = search_digits(query)
         if len(digits) >= 3:
             # "8 (916) 12" typed during a call: the 8 is the trunk prefix until all 11 digits are there.
             trunk = [digits[1:]] if query.startswith("8") and len(digits) < 11 and len(digits) > 3 else []
-            matches.append((*_points_sql(ContactKind.PHONE, digits, *trunk), "name"))
-            matches.append((*prefix_sql("p.inn", re.sub(r"\D", "", query)), "name"))
+            prefixes.append(_points_prefix(ContactKind.PHONE, digits, *trunk))
+            prefixes.append(_inn_prefix(re.sub(r"\D", "", query)))
     else:
-        matches.append((*contains_casefold_sql("p.name", "p.search_name", query), "search_name"))
+        contains = contains_casefold_sql("p.name", "p.search_name", query)
         if len(query) >= 3:
-            matches.append((*_points_sql(ContactKind.EMAIL, query.lower()), "name"))
+            prefixes.append(_points_prefix(ContactKind.EMAIL, query.lower()))
+    matches, generic = _prefix_matches(prefixes, cap=limit * 5)
+    if contains is not None:
+        matches.append((*contains, "search_name"))
+        generic = False
     columns = ", ".join([*(f"p.{c}" for c in SEARCH_RESULT_FIELDS), *(f"u.{c}" for c in RESPONSIBLE_FIELDS)])
     source = f"{Party._meta.db_table} p JOIN {User._meta.db_table} u ON u.id = p.responsible_id"
     parts: list[str] = []
     params: list[Any] = []
-    for visible, visible_params in visible_branches_sql(user, "p"):
+    for visible, visible_params in visible_branches_sql(user, "p") if matches else []:
         for match, match_params, order in matches:
             where = f"{visible} AND {match} ORDER BY p.{order}, p.id LIMIT {int(limit)}"
             parts.append(f"SELECT * FROM (SELECT {columns} FROM {source} WHERE {where}) AS b{len(parts)}")
             params += [*visible_params, *match_params]
     if not parts:
         return []
-    rows = fetch_rows(" UNION ALL ".join(parts), params)
+    rows = fetch_rows(" UNION ALL ".join(parts), params, prepare=generic)
     # A party matching in several branches comes once per branch.
     unique = sorted({row[0]: row for row in rows}.values(), key=lambda row: (row[3], row[0]))[:limit]
     width = len(SEARCH_RESULT_FIELDS)
@@ -97,13 +110,56 @@ def party_search(user: User, query: str, *, limit: int = 20) -> list[Party]:
     return with_card_summary(parties)
 
 
-def _points_sql(kind: str, *prefixes: str) -> tuple[str, list[Any]]:
+class _Prefix(NamedTuple):
+    """A prefix match two ways: the ids of its parties from an index range, and the match in place."""
+
+    candidates: str  # SELECT <party id> FROM ... WHERE <range>, with parameters `candidate_params`
+    candidate_params: list[Any]
+    match: str  # a condition on the party `p`, with parameters `match_params`
+    match_params: list[Any]
+
+
+def _points_prefix(kind: str, *prefixes: str) -> _Prefix:
     """The party has a contact point of `kind` starting with one of `prefixes` (index range scans)."""
-    ranges = [prefix_sql("c.search_key", prefix) for prefix in prefixes]
-    either = " OR ".join(match for match, _params in ranges)
     table = ContactPoint._meta.db_table
-    params = [kind, *(value for _match, values in ranges for value in values)]
-    return f"p.id IN (SELECT c.party_id FROM {table} c WHERE c.kind = %s AND ({either}))", params
+    ranges = [prefix_range_sql("c.search_key", prefix) for prefix in prefixes]
+    likes = [prefix_sql("c.search_key", prefix) for prefix in prefixes]
+    range_params = [value for _sql, values in ranges for value in values]
+    like_params = [value for _sql, values in likes for value in values]
+    return _Prefix(
+        f"SELECT c.party_id FROM {table} c WHERE c.kind = %s AND ({' OR '.join(sql for sql, _ in ranges)})",
+        [kind, *range_params],
+        f"p.id IN (SELECT c.party_id FROM {table} c WHERE c.kind = %s AND ({' OR '.join(sql for sql, _ in likes)}))",
+        [kind, *like_params],
+    )
+
+
+def _inn_prefix(digits: str) -> _Prefix:
+    in_range, range_params = prefix_range_sql("p.inn", digits)
+    return _Prefix(
+        f"SELECT p.id FROM {Party._meta.db_table} p WHERE {in_range}", range_params, *prefix_sql("p.inn", digits)
+    )
+
+
+def _prefix_matches(prefixes: list[_Prefix], cap: int) -> tuple[list[tuple[str, list[Any], str]], bool]:
+    """The search branches of these prefixes, and whether all of them fit a prepared statement's generic plan.
+
+    One statement reads up to `cap` + 1 candidate ids per prefix. The candidates of the prefixes that have at
+    most `cap` become one `p.id IN (ids)` branch; a prefix with more is matched in place, in a statement
+    planned for its values (it walks the name index and stops at the first `limit` visible matches).
+    """
+    if not prefixes:
+        return [], True
+    sql = " UNION ALL ".join(
+        f"SELECT {n}, x.* FROM ({prefix.candidates} LIMIT {int(cap) + 1}) AS x" for n, prefix in enumerate(prefixes)
+    )
+    found: dict[int, list[int]] = defaultdict(list)
+    for n, party_id in fetch_rows(sql, [p for prefix in prefixes for p in prefix.candidate_params], prepare=True):
+        found[n].append(party_id)
+    in_place = [(p.match, p.match_params, "name") for n, p in enumerate(prefixes) if len(found[n]) > cap]
+    ids = sorted({party_id for n in range(len(prefixes)) if len(found[n]) <= cap for party_id in found[n]})
+    by_id = [(*in_sql("p.id", ids), "name")] if ids else []
+    return [*in_place, *by_id], not in_place
 
 
 def with_card_summary(parties: list[Party]) -> list[Party]:

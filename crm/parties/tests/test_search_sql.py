@@ -20,6 +20,7 @@ from crm.core.db import fetch_rows
 from crm.parties import selectors
 from crm.parties.access import parties_visible_to, visible_branches_sql
 from crm.parties.api.serializers import PartyListOutput
+from crm.parties.choices import ContactKind
 from crm.parties.models import ContactPoint, Party
 from crm.parties.tests.factories import (
     ContactPointFactory,
@@ -126,8 +127,12 @@ def test_a_deleted_employer_is_not_shown_in_the_search_result(manager: User) -> 
     assert [link.organization.name for link in found.employers] == ["ООО Живая"]  # type: ignore[attr-defined]
 
 
-def test_the_search_api_is_four_queries_whatever_it_finds(manager: User) -> None:
-    """Token's user, permissions with the team, the search, the summary (plus a health check on PostgreSQL)."""
+def test_the_search_api_runs_a_fixed_number_of_queries_whatever_it_finds(manager: User) -> None:
+    """Token's user, permissions with the team, the prefixes' candidates, the search, the summary.
+
+    (Plus a health check on PostgreSQL.) A name part of two letters has no e-mail prefix to collect; a
+    number no contact point starts with needs neither the permissions nor the search.
+    """
     token = Token.objects.create(user=manager)
     client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
     for n in range(15):
@@ -135,12 +140,30 @@ def test_the_search_api_is_four_queries_whatever_it_finds(manager: User) -> None
         ContactPointFactory(party=person, value=f"+7916123{n:04d}")
         PartyContactFactory(person=person, organization__responsible=manager)
     counts = []
-    for query in ("Иванов1", "Иванов", "+7 916 123", "нет такого"):
+    for query in ("Иванов1", "Иванов", "+7 916 123", "Ив", "нет такого", "+7 999 000"):
         with CaptureQueriesContext(connection) as queries:
             response = client.get("/api/v1/search/", {"q": query})
         assert response.status_code == 200
         counts.append(len([q for q in queries.captured_queries if q["sql"] != "SELECT 1"]))
-    assert counts == [4, 4, 4, 3]  # nothing found: no summary to read
+    assert counts == [5, 5, 5, 4, 4, 2]  # nothing found by name: no summary to read
+
+
+def test_a_prefix_with_more_candidates_than_collected_is_matched_in_place_with_the_same_result(
+    manager: User, colleague: User
+) -> None:
+    for n in range(15):
+        person = PersonFactory(responsible=manager if n % 3 else colleague, last_name=f"Иванов{14 - n:02d}")
+        ContactPointFactory(party=person, value=f"+7916123{n:04d}")
+        ContactPointFactory(party=person, kind=ContactKind.EMAIL, value=f"ivanov{n}@example.com")
+    manager = User.objects.get(pk=manager.pk)
+    for query in ("916 123", "ivanov1"):
+        with CaptureQueriesContext(connection) as queries:
+            few = [p.name for p in selectors.party_search(manager, query, limit=1)]  # 5 candidates at most
+        assert "p.id IN (SELECT c.party_id" in queries.captured_queries[-2]["sql"]  # matched in place
+        many = [p.name for p in selectors.party_search(manager, query, limit=20)]  # all candidates collected
+        assert few == many[:1]
+        assert all(name.startswith("Иванов") for name in many)
+    assert len(selectors.party_search(manager, "916 123")) == 10  # the colleague's five stay hidden
 
 
 def test_an_unknown_or_inactive_token_is_refused_with_drfs_message(manager: User) -> None:
@@ -186,7 +209,22 @@ def test_the_fixed_queries_of_a_request_are_prepared_once_and_planned_once(manag
     token_query = [row for row in prepared if "authtoken_token" in row[0]]
     assert len(token_query) == 1
     assert token_query[0][1:] == (3, 0)
-    assert not [row for row in prepared if "LIKE" in row[0]]  # the search itself is planned for its values
+    assert not [row for row in prepared if "LIKE" in row[0]]  # a name part is planned for its value
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_a_phone_search_is_prepared_unless_its_prefix_is_matched_in_place(manager: User) -> None:
+    for n in range(12):
+        ContactPointFactory(party=PartyFactory(responsible=manager), value=f"+7916123{n:04d}")
+    for typed in ("916 123 0001", "916 123 0002", "916 123 0003"):
+        assert len(selectors.party_search(manager, typed)) == 1
+    selectors.party_search(manager, "916 123", limit=2)  # 12 candidates for at most 10: matched in place
+
+    prepared = fetch_rows("SELECT statement, generic_plans FROM pg_prepared_statements", [])
+    ranked = [row for row in prepared if "ANY(" in row[0] and "accounts_user" in row[0]]
+    assert [row[1] for row in ranked] == [3]  # parsed and planned once, executed with each number
+    assert [row for row in prepared if "~>=~" in row[0]]  # the candidates too
+    assert not [row for row in prepared if "LIKE" in row[0]]
 
 
 def test_forgetting_the_access_facts_reads_a_changed_team(team_lead: User, manager: User, outsider: User) -> None:
