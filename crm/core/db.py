@@ -5,7 +5,7 @@ from typing import Any, TypeVar
 
 import psycopg
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import BigIntegerField, CharField, F, Func, Model, Q, Value
 from django.db.models.functions import Cast
@@ -149,13 +149,14 @@ def fetch_rows(sql: str, params: Sequence[Any], *, prepare: bool = False) -> lis
     off behind a connection pooler that cannot keep prepared statements. A migration that changes a column
     these statements read needs the web processes restarted (as a deploy does).
     """
-    if prepare and connection.vendor == "postgresql" and settings.CRM_DATABASE_PREPARE:
-        connection.close_if_health_check_failed()
-        connection.ensure_connection()
-        with connection.wrap_database_errors:
-            cursor = connection._prepare_cursor(_PreparedCursor(connection.connection))  # type: ignore[attr-defined]
+    db = connections[DEFAULT_DB_ALIAS]  # the proxy `connection` looks the wrapper up again on each attribute
+    if prepare and db.vendor == "postgresql" and settings.CRM_DATABASE_PREPARE:
+        db.close_if_health_check_failed()
+        db.ensure_connection()
+        with db.wrap_database_errors:
+            cursor = db._prepare_cursor(_PreparedCursor(db.connection))  # type: ignore[attr-defined]
     else:
-        cursor = connection.cursor()
+        cursor = db.cursor()
     with cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
@@ -167,22 +168,35 @@ def models_from_rows(model: type[M], field_names: Sequence[str], rows: Iterable[
     Each row holds the values of `field_names` in that order (attnames: "responsible_id"); the database's
     and the fields' converters apply (SQLite returns datetimes as text, booleans as integers).
     """
+    db = connections[DEFAULT_DB_ALIAS]
+    recipes = db.__dict__.setdefault("_crm_row_recipes", {})  # per connection wrapper: its converters are its own
+    recipe = recipes.get((model, tuple(field_names)))
+    if recipe is None:
+        recipe = recipes[(model, tuple(field_names))] = _row_recipe(db, model, field_names)
+    attnames, converters, order = recipe
+    made = []
+    for row in rows:
+        values = list(row)
+        for position, converter, column in converters:
+            values[position] = converter(values[position], column, db)
+        made.append(model.from_db(db.alias, attnames, [values[i] for i in order]))
+    return made
+
+
+def _row_recipe(
+    db: BaseDatabaseWrapper, model: type[Model], field_names: Sequence[str]
+) -> tuple[list[str], list[tuple[int, Any, Any]], list[int]]:
+    """What models_from_rows does with each row: attnames, converters by position, the order from_db wants."""
     fields = [model._meta.get_field(name) for name in field_names]
     attnames = [field.attname for field in fields]  # type: ignore[union-attr]
     converters = []
     for position, field in enumerate(fields):
         column = field.get_col(model._meta.db_table)  # type: ignore[union-attr]
-        found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)  # type: ignore[union-attr]
+        found = db.ops.get_db_converters(column) + field.get_db_converters(db)  # type: ignore[union-attr]
         converters += [(position, converter, column) for converter in found]
     # Model.from_db takes a partial row's values in the order of the model's fields.
     order = [attnames.index(f.attname) for f in model._meta.concrete_fields if f.attname in attnames]
-    made = []
-    for row in rows:
-        values = list(row)
-        for position, converter, column in converters:
-            values[position] = converter(values[position], column, connection)
-        made.append(model.from_db(connection.alias, attnames, [values[i] for i in order]))
-    return made
+    return attnames, converters, order
 
 
 def register_sqlite_functions(sender: object, connection: BaseDatabaseWrapper, **kwargs: object) -> None:
