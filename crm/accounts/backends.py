@@ -6,6 +6,7 @@ access module read the team in a query of its own; here both come from one hand-
 path of every request, so no ORM compiling), kept on the user object for the rest of the request.
 """
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
@@ -16,12 +17,12 @@ from crm.accounts.models import Team, User
 from crm.core.db import fetch_rows
 
 
-def _facts_sql(*, superuser: bool) -> str:
-    """Rows ('p', app_label, codename, NULL) for permissions and ('m', NULL, NULL, id) for team members.
+def facts_sql(*, superuser: bool, user_id: str = "%s") -> str:
+    """Rows (kind 'p', app_label, codename, NULL) for permissions and ('m', NULL, NULL, id) for team members.
 
     Own and role permissions are a UNION of two small joins (an OR across both relations would join every
-    membership of every group first); a superuser's are every permission. Parameters: the user's id four
-    times (twice for a superuser).
+    membership of every group first); a superuser's are every permission. `user_id` is the SQL of the
+    user's id: a parameter by default (given four times, twice for a superuser), or a subquery.
     """
     permission, content_type = Permission._meta.db_table, ContentType._meta.db_table
     own = User.user_permissions.through._meta.db_table
@@ -30,29 +31,36 @@ def _facts_sql(*, superuser: bool) -> str:
     granted = (
         ""
         if superuser
-        else f" WHERE p.id IN (SELECT o.permission_id FROM {own} o WHERE o.user_id = %s UNION SELECT "
-        f"rp.permission_id FROM {role_permissions} rp JOIN {roles} r ON r.group_id = rp.group_id WHERE r.user_id = %s)"
+        else f" WHERE p.id IN (SELECT o.permission_id FROM {own} o WHERE o.user_id = {user_id} UNION SELECT "
+        f"rp.permission_id FROM {role_permissions} rp JOIN {roles} r ON r.group_id = rp.group_id "
+        f"WHERE r.user_id = {user_id})"
     )
     return (
-        f"SELECT 'p', ct.app_label, p.codename, NULL FROM {permission} p JOIN {content_type} ct "
-        f"ON ct.id = p.content_type_id{granted} "
+        f"SELECT 'p' AS kind, ct.app_label AS app_label, p.codename AS codename, NULL AS member FROM {permission} p "
+        f"JOIN {content_type} ct ON ct.id = p.content_type_id{granted} "
         f"UNION ALL SELECT 'm', NULL, NULL, u.id FROM {users} u JOIN {teams} t ON t.id = u.team_id "
-        f"WHERE t.head_id = %s AND u.id <> %s"
+        f"WHERE t.head_id = {user_id} AND u.id <> {user_id}"
     )
 
 
 def load_access_facts(user: User) -> None:
     """Read the user's permissions and team members in one query and keep them on the user object."""
-    permissions: set[str] = set()
-    members: list[int] = []
+    rows: list[tuple[Any, ...]] = []
     if user.is_active and not user.is_anonymous:
         superuser = bool(user.is_superuser)
-        params = [user.pk] * (2 if superuser else 4)
-        for kind, app_label, codename, member in fetch_rows(_facts_sql(superuser=superuser), params, prepare=True):
-            if kind == "p":
-                permissions.add(f"{app_label}.{codename}")
-            else:
-                members.append(int(member))
+        rows = fetch_rows(facts_sql(superuser=superuser), [user.pk] * (2 if superuser else 4), prepare=True)
+    keep_access_facts(user, rows)
+
+
+def keep_access_facts(user: User, rows: Iterable[Sequence[Any]]) -> None:
+    """Keep the rows of facts_sql on the user object, for a caller that read them along with something else."""
+    permissions: set[str] = set()
+    members: list[int] = []
+    for kind, app_label, codename, member in rows:
+        if kind == "p":
+            permissions.add(f"{app_label}.{codename}")
+        else:
+            members.append(int(member))
     user._perm_cache = permissions  # type: ignore[attr-defined]  # ModelBackend's own cache attribute
     user._team_member_ids = sorted(members)  # type: ignore[attr-defined]
 

@@ -8,12 +8,15 @@ PostgreSQL too).
 import datetime
 
 import pytest
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from crm.accounts.authentication import UserTokenAuthentication
 from crm.accounts.backends import forget_access_facts, owners_seen_by, team_member_ids
 from crm.accounts.models import User
 from crm.core.db import fetch_rows
@@ -83,6 +86,24 @@ def test_permissions_and_team_members_come_in_one_query(team_lead: User, manager
     assert team_member_ids(User.objects.get(pk=manager.pk)) == []
 
 
+def test_the_token_brings_the_same_permissions_and_team_as_the_backend_reads(
+    team_lead: User, manager: User, colleague: User, marketer: User
+) -> None:
+    view_all = Permission.objects.get(codename="view_all_parties")
+    manager.user_permissions.add(view_all)  # a permission of the user's own, beside the role's
+    for persona in (team_lead, manager, marketer):
+        token = Token.objects.create(user=persona)
+        with CaptureQueriesContext(connection) as queries:
+            user, _token = UserTokenAuthentication().authenticate_credentials(token.key)
+            from_token = (user.get_all_permissions(), team_member_ids(user))
+        assert len([q for q in queries.captured_queries if q["sql"] != "SELECT 1"]) == 1
+        fresh = User.objects.get(pk=persona.pk)
+        assert from_token == (ModelBackend().get_all_permissions(fresh), team_member_ids(fresh))
+        assert from_token[0]
+    assert "parties.view_all_parties" in User.objects.get(pk=manager.pk).get_all_permissions()
+    assert sorted(team_member_ids(User.objects.get(pk=team_lead.pk))) == sorted([manager.pk, colleague.pk])
+
+
 def test_search_rows_are_models_with_the_values_the_orm_reads(manager: User) -> None:
     """Datetimes come back aware and equal (SQLite stores text), booleans as booleans, deferred fields load."""
     party = PartyFactory(responsible=manager, name="ООО Ромашка", region="Москва")
@@ -128,10 +149,10 @@ def test_a_deleted_employer_is_not_shown_in_the_search_result(manager: User) -> 
 
 
 def test_the_search_api_runs_a_fixed_number_of_queries_whatever_it_finds(manager: User) -> None:
-    """Token's user, permissions with the team, the prefixes' candidates, the search, the summary.
+    """Token's user with the permissions and team, the prefixes' candidates, the search, the summary.
 
     (Plus a health check on PostgreSQL.) A name part of two letters has no e-mail prefix to collect; a
-    number no contact point starts with needs neither the permissions nor the search.
+    number no contact point starts with needs no search.
     """
     token = Token.objects.create(user=manager)
     client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
@@ -145,7 +166,7 @@ def test_the_search_api_runs_a_fixed_number_of_queries_whatever_it_finds(manager
             response = client.get("/api/v1/search/", {"q": query})
         assert response.status_code == 200
         counts.append(len([q for q in queries.captured_queries if q["sql"] != "SELECT 1"]))
-    assert counts == [5, 5, 5, 4, 4, 2]  # nothing found by name: no summary to read
+    assert counts == [4, 4, 4, 3, 3, 2]  # nothing found by name: no summary to read
 
 
 def test_a_prefix_with_more_candidates_than_collected_is_matched_in_place_with_the_same_result(
