@@ -271,6 +271,9 @@ def test_a_number_typed_with_the_trunk_8_is_found_before_it_is_complete(manager:
     ContactPointFactory(party=party, value="+79161234567")
     other = PartyFactory(responsible=manager, name="ООО Восемь")
     ContactPointFactory(party=other, value="+78916123400")  # a national number that starts with 8916
-    found = [p.name for p in selectors.party_search(manager, typed)]
+    with CaptureQueriesContext(connection) as queries:
+        found = [p.name for p in selectors.party_search(manager, typed)]
     assert "ООО Ромашка" in found
+    # Each prefix collects its candidates in a range of its own: an OR of ranges reads both whole ranges.
+    assert " OR " not in next(q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT 0, x.*"))
     assert ("ООО Восемь" in found) == typed.startswith("8")  # "8916..." may also be that number
