@@ -34,7 +34,7 @@ def end_other_sessions(timeout: float = 10.0) -> list[str]:
     """
     others = (
         "SELECT pid, backend_start, state, left(query, 120) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
     )
     deadline = time.monotonic() + timeout
     try:

@@ -1,5 +1,6 @@
 """The only place with database-specific query shapes; each variant is tested on both databases."""
 
+import sys
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -25,8 +26,24 @@ def prefix_match(field: str, prefix: str) -> Q:
         return Q()
     if connection.vendor == "postgresql":
         return Q(**{f"{field}__startswith": prefix})
-    successor = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    successor = _successor(prefix)
+    if successor is None:
+        return Q(**{f"{field}__gte": prefix})
     return Q(**{f"{field}__gte": prefix, f"{field}__lt": successor})
+
+
+def _successor(prefix: str) -> str | None:
+    """The least string above every string that starts with `prefix` (code point order), or None if none is.
+
+    The last character goes one up, skipping the surrogates (no string can hold them); a last character at
+    the top of Unicode is dropped and the one before it goes up instead.
+    """
+    while prefix:
+        following = ord(prefix[-1]) + 1
+        if following <= sys.maxunicode:
+            return prefix[:-1] + chr(0xE000 if 0xD800 <= following <= 0xDFFF else following)
+        prefix = prefix[:-1]
+    return None
 
 
 def equals_any(field: str, ids: Sequence[int]) -> Q:
@@ -81,10 +98,12 @@ def prefix_range_sql(column: str, prefix: str) -> tuple[str, list[str]]:
     """
     if not prefix:
         return "1 = 1", []
-    successor = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    if connection.vendor == "postgresql":
-        return f"({column}::text ~>=~ %s AND {column}::text ~<~ %s)", [prefix, successor]
-    return f"({column} >= %s AND {column} < %s)", [prefix, successor]
+    column = f"{column}::text" if connection.vendor == "postgresql" else column
+    above, below = ("~>=~", "~<~") if connection.vendor == "postgresql" else (">=", "<")
+    successor = _successor(prefix)
+    if successor is None:
+        return f"({column} {above} %s)", [prefix]
+    return f"({column} {above} %s AND {column} {below} %s)", [prefix, successor]
 
 
 def contains_casefold_sql(column: str, folded_column: str, text: str) -> tuple[str, list[str]]:

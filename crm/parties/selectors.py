@@ -66,7 +66,7 @@ def party_search(user: User, query: str, *, limit: int = 20) -> list[Party]:
     An OR of the matches under one ORDER BY ... LIMIT made PostgreSQL walk the whole name index (seconds on a
     million rows). Prefix matches read in name order; name parts sort their matches by the case-folded name.
     """
-    query = query.strip()
+    query = query.replace("\x00", "").strip()  # PostgreSQL's text holds no NUL
     if len(query) < 2:
         return []
     prefixes: list[_Prefix] = []
@@ -146,9 +146,10 @@ def _inn_prefix(digits: str) -> _Prefix:
 def _prefix_matches(prefixes: list[_Prefix], cap: int) -> tuple[list[tuple[str, list[Any], str]], bool]:
     """The search branches of these prefixes, and whether all of them fit a prepared statement's generic plan.
 
-    One statement reads up to `cap` + 1 candidate ids per prefix. The candidates of the prefixes that have at
-    most `cap` become one `p.id IN (ids)` branch; a prefix with more is matched in place, in a statement
-    planned for its values (it walks the name index and stops at the first `limit` visible matches).
+    One statement reads up to `cap` + 1 candidate ids per prefix. A prefix with at most `cap` becomes a
+    `p.id IN (ids)` branch; one with more is matched in place, in a statement planned for its values (it
+    walks the name index and stops at the first `limit` visible matches). Either way each prefix keeps a
+    branch of its own, cut at `limit` in name order, as matching in place does.
     """
     if not prefixes:
         return [], True
@@ -158,10 +159,12 @@ def _prefix_matches(prefixes: list[_Prefix], cap: int) -> tuple[list[tuple[str, 
     found: dict[int, list[int]] = defaultdict(list)
     for n, party_id in fetch_rows(sql, [p for prefix in prefixes for p in prefix.candidate_params], prepare=True):
         found[n].append(party_id)
-    in_place = [(p.match, p.match_params, "name") for n, p in enumerate(prefixes) if len(found[n]) > cap]
-    ids = sorted({party_id for n in range(len(prefixes)) if len(found[n]) <= cap for party_id in found[n]})
-    by_id = [(*in_sql("p.id", ids), "name")] if ids else []
-    return [*in_place, *by_id], not in_place
+    matches = [
+        (prefix.match, prefix.match_params, "name") if len(found[n]) > cap else (*in_sql("p.id", found[n]), "name")
+        for n, prefix in enumerate(prefixes)
+        if found[n]
+    ]
+    return matches, all(len(ids) <= cap for ids in found.values())
 
 
 def with_card_summary(parties: list[Party]) -> list[Party]:

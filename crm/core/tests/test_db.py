@@ -2,12 +2,13 @@
 
 import pytest
 
-from crm.core.db import prefix_match
+from crm.core.db import _successor, fetch_rows, prefix_match, prefix_range_sql, prefix_sql
 from crm.parties.models import Classifier
 
 pytestmark = pytest.mark.django_db
 
 NAMES = ["abc", "abd", "ab", "abc/", "ABC", "abc%", "ab_c", "b", "Ёж", "Ежевика", "ежи", "9161", "91612", "9162"]
+NAMES += ["\U0010ffff", "\U0010ffffa", "a\U0010ffff", "\ud7ff", "\ud7ffx", "\ue000"]  # at the edges of Unicode
 
 
 @pytest.fixture
@@ -34,6 +35,31 @@ def rows() -> None:
 def test_prefix_match_returns_the_same_rows_on_every_database(rows: None, prefix: str, expected: list[str]) -> None:
     found = Classifier.objects.filter(prefix_match("name", prefix)).values_list("name", flat=True)
     assert sorted(found) == sorted(expected)
+    for as_sql in (prefix_sql, prefix_range_sql):  # the hand-written forms, LIKE and range
+        condition, params = as_sql("c.name", prefix)
+        found = [row[0] for row in fetch_rows(f"SELECT c.name FROM parties_classifier c WHERE {condition}", params)]
+        assert sorted(found) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "expected"),
+    [
+        ("\U0010ffff", ["\U0010ffff", "\U0010ffffa"]),  # no character above: no upper bound
+        ("a\U0010ffff", ["a\U0010ffff"]),
+        ("\ud7ff", ["\ud7ff", "\ud7ffx"]),  # the next character is past the surrogates
+    ],
+)
+def test_a_prefix_ending_at_the_edge_of_unicode_matches_without_error(
+    rows: None, prefix: str, expected: list[str]
+) -> None:
+    test_prefix_match_returns_the_same_rows_on_every_database(rows, prefix, expected)
+
+
+def test_the_successor_of_a_prefix_is_the_least_string_above_all_it_starts() -> None:
+    assert _successor("ab") == "ac"
+    assert _successor("a\U0010ffff") == "b"
+    assert _successor("\ud7ff") == "\ue000"
+    assert _successor("\U0010ffff\U0010ffff") is None
 
 
 def test_an_empty_prefix_matches_everything(rows: None) -> None:

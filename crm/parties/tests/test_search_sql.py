@@ -233,6 +233,22 @@ def test_the_fixed_queries_of_a_request_are_prepared_once_and_planned_once(manag
     assert not [row for row in prepared if "LIKE" in row[0]]  # a name part is planned for its value
 
 
+def test_each_prefix_keeps_its_own_first_matches_by_name(manager: User) -> None:
+    """As matching in place does: the phone's first match by name and the INN's, merged by the folded name."""
+    by_phone = PartyFactory(responsible=manager, name="alice")
+    ContactPointFactory(party=by_phone, value="+79161230000")
+    PartyFactory(responsible=manager, name="Bob", inn="9161230001")
+    assert [p.name for p in selectors.party_search(manager, "916123", limit=1)] == ["alice"]
+    assert [p.name for p in selectors.party_search(manager, "916123", limit=2)] == ["alice", "Bob"]
+
+
+@pytest.mark.parametrize("typed", ["ab\U0010ffff", "ab\ud7ff", "ab\x00c", "\x00\x00"])
+def test_characters_at_the_edges_of_unicode_find_nothing_without_error(manager: User, typed: str) -> None:
+    token = Token.objects.create(user=manager)
+    response = Client(HTTP_AUTHORIZATION=f"Token {token.key}").get("/api/v1/search/", {"q": typed})
+    assert (response.status_code, response.json()) == (200, [])
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
 def test_a_phone_search_is_prepared_unless_its_prefix_is_matched_in_place(manager: User) -> None:
     for n in range(12):
