@@ -37,8 +37,8 @@ def test_prefix_match_returns_the_same_rows_on_every_database(rows: None, prefix
     assert sorted(found) == sorted(expected)
     for as_sql in (prefix_sql, prefix_range_sql):  # the hand-written forms, LIKE and range
         condition, params = as_sql("c.name", prefix)
-        found = [row[0] for row in fetch_rows(f"SELECT c.name FROM parties_classifier c WHERE {condition}", params)]
-        assert sorted(found) == sorted(expected)
+        written = [row[0] for row in fetch_rows(f"SELECT c.name FROM parties_classifier c WHERE {condition}", params)]
+        assert sorted(written) == sorted(expected)
 
 
 @pytest.mark.parametrize(
