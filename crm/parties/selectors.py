@@ -189,8 +189,12 @@ def with_card_summary(parties: list[Party]) -> list[Party]:
         )
         params = [*ids_params, str(ContactKind.PHONE), str(ContactKind.EMAIL), *persons_params]
         rows = fetch_rows(sql, params, prepare=True)
-        point_rows = [row[1:8] for row in rows if row[0] == 1]
-        for point in models_from_rows(ContactPoint, SUMMARY_POINT_FIELDS, point_rows):
+        # The main point of each kind comes first (primary, then oldest): only those become models.
+        main_points: dict[tuple[int, str], tuple[Any, ...]] = {}
+        for row in rows:
+            if row[0] == 1:
+                main_points.setdefault((row[2], row[3]), row[1:8])
+        for point in models_from_rows(ContactPoint, SUMMARY_POINT_FIELDS, list(main_points.values())):
             points[point.party_id].append(point)
         link_rows = [row for row in rows if row[0] == 2]
         links = models_from_rows(PartyContact, ("id", "person_id", "position"), [r[1:3] + r[5:6] for r in link_rows])

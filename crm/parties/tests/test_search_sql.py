@@ -140,6 +140,20 @@ def test_search_merges_branches_drops_duplicates_and_keeps_the_limit(manager: Us
     assert "ООО Ромашка общая" in [p.name for p in selectors.party_search(manager, "ромашка", limit=20)]
 
 
+def test_the_summary_shows_the_primary_point_of_each_kind_else_the_oldest(manager: User) -> None:
+    first, second = PartyFactory(responsible=manager), PartyFactory(responsible=manager)
+    ContactPointFactory(party=first, value="+79160000001")
+    primary = ContactPointFactory(party=first, value="+79160000002", is_primary=True)
+    ContactPointFactory(party=first, value="+79160000003")
+    oldest_email = ContactPointFactory(party=first, kind=ContactKind.EMAIL, value="a@example.com")
+    ContactPointFactory(party=first, kind=ContactKind.EMAIL, value="b@example.com")
+    oldest = ContactPointFactory(party=second, value="+79160000004")
+    ContactPointFactory(party=second, value="+79160000005")
+    summed = selectors.with_card_summary([first, second])
+    shown = [(p.main_phone and p.main_phone.pk, p.main_email and p.main_email.pk) for p in summed]  # type: ignore[attr-defined]
+    assert shown == [(primary.pk, oldest_email.pk), (oldest.pk, None)]
+
+
 def test_a_deleted_employer_is_not_shown_in_the_search_result(manager: User) -> None:
     live = PartyContactFactory(organization__responsible=manager, organization__name="ООО Живая")
     gone = PartyContactFactory(person=live.person, organization__responsible=manager, organization__name="ООО Закрытая")
