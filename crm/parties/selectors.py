@@ -55,7 +55,7 @@ def party_search(user: User, query: str, *, limit: int = 20) -> list[Party]:
     cost several times what the database spent answering):
 
     1. Phone, e-mail and INN prefixes first collect the ids of their parties from their indexes, at most
-       5 x `limit` per prefix, in one prepared statement (`_prefix_candidates`).
+       5 x `limit` per prefix, in one prepared statement (`_prefix_matches`).
     2. One UNION ALL of a branch per way of matching and per visibility branch
        (access.visible_branches_sql), each sorted and cut on its own, merged here. The candidates come in as
        an id list, so on PostgreSQL this statement too is prepared once per connection and only executed
