@@ -39,6 +39,18 @@ def search_digits(query: str) -> str:
     return digits
 
 
+def search_prefixes(query: str) -> list[str]:
+    """The national numbers a typed phone fragment may be the start of: search_digits, and without a leading 8.
+
+    "8 (916) 12" typed during a call: the 8 is the trunk prefix until all 11 digits are there, but a national
+    number may start with 8 too (8 800 ..., or 8916... as a number of its own), so both readings count.
+    """
+    digits = search_digits(query)
+    if query.strip().startswith("8") and 3 < len(digits) < 11:
+        return [digits, digits[1:]]
+    return [digits]
+
+
 def display(e164: str) -> str:
     """A readable international form: +7 916 123-45-67."""
     try:

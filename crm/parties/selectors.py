@@ -23,7 +23,7 @@ from crm.core.db import (
     prefix_range_sql,
     prefix_sql,
 )
-from crm.core.phones import search_digits
+from crm.core.phones import search_digits, search_prefixes
 from crm.parties.access import parties_visible_branches, parties_visible_to, visible_branches_sql
 from crm.parties.choices import ContactKind
 from crm.parties.models import ClassifierNode, ContactPoint, CustomField, Party, PartyClassification, PartyContact
@@ -74,11 +74,8 @@ def party_search(user: User, query: str, *, limit: int = 20) -> list[Party]:
     if "@" in query:
         prefixes.append(_points_prefix(ContactKind.EMAIL, query.lower()))
     elif _PHONEISH.match(query):
-        digits = search_digits(query)
-        if len(digits) >= 3:
-            # "8 (916) 12" typed during a call: the 8 is the trunk prefix until all 11 digits are there.
-            trunk = [digits[1:]] if query.startswith("8") and len(digits) < 11 and len(digits) > 3 else []
-            prefixes += [_points_prefix(ContactKind.PHONE, number) for number in [digits, *trunk]]
+        if len(search_digits(query)) >= 3:
+            prefixes += [_points_prefix(ContactKind.PHONE, number) for number in search_prefixes(query)]
             prefixes.append(_inn_prefix(re.sub(r"\D", "", query)))
     else:
         contains = contains_casefold_sql("p.name", "p.search_name", query)

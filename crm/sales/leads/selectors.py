@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.accounts.models import User
 from crm.core.db import contains_casefold
 from crm.core.forms import style_fields
-from crm.core.phones import search_digits
+from crm.core.phones import search_digits, search_prefixes
 from crm.parties.models import Party
 from crm.parties.selectors import possible_duplicates
 from crm.sales.choices import LeadChannel, LeadStatus, StageKind
@@ -120,5 +120,6 @@ class LeadFilter(django_filters.FilterSet):
             | Q(inn=value)
         )
         if _PHONEISH.match(value) and len(search_digits(value)) >= 5:
-            condition |= Q(phone__contains=search_digits(value))
+            for number in search_prefixes(value):  # "8 (916) 12": with the trunk 8 and without
+                condition |= Q(phone__contains=number)
         return queryset.filter(condition)

@@ -96,6 +96,7 @@ def test_the_list_filters_by_search_channel_and_status(client: Client, head_of_s
     assert titles(q="ромаш") == ["Кассы"]
     assert titles(q="a@lutik.ru") == ["Сервер"]
     assert titles(q="916 123") == ["Сервер", "Кассы"]
+    assert titles(q="8 (916) 123") == ["Сервер", "Кассы"]  # the trunk 8 of a number not yet complete
     assert titles(channel="call") == ["Кассы"]
     assert titles(status="new") == ["Сервер"]
     assert titles(owner=str(manager.pk)) == ["Кассы"]
