@@ -252,6 +252,7 @@ class Cluster:
         log = self.log_dir / f"{self.started:02d}-{name}.log"
         # `timeout` ends whatever a killed test run (SIGKILL, no finalizers) would leave behind holding the database.
         args = ["timeout", "--signal=KILL", str(PROCESS_LIFETIME), *args]
+        env = {**env, "PGAPPNAME": f"scale-out {name}"}  # names its database sessions (tests.database_sessions)
         with log.open("wb") as handle:
             popen = subprocess.Popen(
                 args, cwd=settings.BASE_DIR, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
