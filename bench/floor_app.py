@@ -193,65 +193,60 @@ class Floor:
             )
         return list(by_id.values())
 
-    def _nodes(self, node_ids: Iterable[int]) -> tuple[str, list[Any]]:
-        """AND across classifier trees, OR within one, descendants included (crm.parties.selectors.nodes_filter).
+    def _trees(self, node_ids: Iterable[int]) -> list[list[int]]:
+        """The chosen nodes by classifier tree (crm.parties.selectors.nodes_by_tree); on SQLite with their descendants.
 
-        The subtrees are resolved to node ids first, so each check is one probe of the unique
+        PostgreSQL: each party's nodes and their ancestors are in node_ids, so a node stands for its subtree.
+        SQLite: the subtrees are resolved to node ids first, so each check is one probe of the unique
         (party_id, node_id) index instead of a join on paths.
         """
         ids = [int(n) for n in node_ids]
         if not ids:
-            return "", []
-        if not self.is_sqlite:
-            # Each party's nodes and their ancestors are in node_ids (jsonb, in the owner GIN index).
-            trees: dict[int, list[int]] = {}
-            for node in self.rows(
-                f"SELECT id, classifier_id FROM parties_classifiernode WHERE id IN ({', '.join(['%s'] * len(ids))})",
-                ids,
-            ):
-                trees.setdefault(node["classifier_id"], []).append(node["id"])
-            sql = "".join(
-                " AND (" + " OR ".join(f"p.node_ids @> '[{n}]'::jsonb" for n in sorted(tree)) + ")"
-                for tree in trees.values()
-            )
-            return sql, []
-        by_tree: dict[int, list[int]] = {}
-        for node in self.rows(
-            "SELECT DISTINCT d.id, d.classifier_id FROM parties_classifiernode s JOIN parties_classifiernode d "
-            f"ON d.classifier_id = s.classifier_id AND d.path LIKE s.path || '%%' WHERE s.id IN ({', '.join(['%s'] * len(ids))})",
-            ids,
-        ):
-            by_tree.setdefault(node["classifier_id"], []).append(node["id"])
-        sql = "".join(
-            " AND EXISTS (SELECT 1 FROM parties_partyclassification pc WHERE pc.party_id = p.id "
-            f"AND pc.node_id IN ({', '.join(str(n) for n in sorted(tree))}))"
-            for tree in by_tree.values()
+            return []
+        marks = ", ".join(["%s"] * len(ids))
+        sql = (
+            f"SELECT id, classifier_id FROM parties_classifiernode WHERE id IN ({marks})"
+            if not self.is_sqlite
+            else "SELECT DISTINCT d.id, d.classifier_id FROM parties_classifiernode s JOIN parties_classifiernode d "
+            f"ON d.classifier_id = s.classifier_id AND d.path LIKE s.path || '%%' WHERE s.id IN ({marks})"
         )
-        return sql, []
+        trees: dict[int, list[int]] = {}
+        for node in self.rows(sql, ids):
+            trees.setdefault(node["classifier_id"], []).append(node["id"])
+        return [sorted(tree) for tree in trees.values()]
+
+    def _nodes(self, trees: list[list[int]]) -> str:
+        """AND across classifier trees, OR within one, descendants included (crm.parties.selectors.nodes_filter)."""
+        if not self.is_sqlite:
+            return "".join(
+                " AND (" + " OR ".join(f"p.node_ids @> '[{n}]'::jsonb" for n in tree) + ")" for tree in trees
+            )
+        return "".join(
+            " AND EXISTS (SELECT 1 FROM parties_partyclassification pc WHERE pc.party_id = p.id "
+            f"AND pc.node_id IN ({', '.join(str(n) for n in tree)}))"
+            for tree in trees
+        )
 
     def _visible_branches(
-        self, user_id: int, columns: str, extra: str, params: list[Any], tail: str
+        self, user_id: int, columns: str, extra: str, params: list[Any], tail: str, *, with_user: bool = True
     ) -> tuple[str, list[Any]]:
         """Own clients and co-owned ones as two branches, each able to walk its index in order.
 
         `responsible = me OR EXISTS(co-owner)` as one condition hides the (responsible, is_deleted, name)
         index from the planner; two branches merged keep it usable. PostgreSQL: one branch, the owner GIN
-        index takes the OR (see visible()).
+        index takes the OR (see visible()). `with_user`: join the responsible manager (a page shows the name,
+        a count does not need it).
         """
+        user = " JOIN accounts_user u ON u.id = p.responsible_id" if with_user else ""
         if not self.is_sqlite:
             visible, visible_params = self.visible(user_id)
-            sql = (
-                f"SELECT * FROM (SELECT {columns} FROM parties_party p JOIN accounts_user u ON u.id = p.responsible_id "
-                f"WHERE {visible}{extra}{tail}) AS v"
-            )
+            sql = f"SELECT * FROM (SELECT {columns} FROM parties_party p{user} WHERE {visible}{extra}{tail}) AS v"
             return sql, [*visible_params, *params]
         own = (
-            f"SELECT {columns} FROM parties_party p JOIN accounts_user u ON u.id = p.responsible_id "
-            f"WHERE p.responsible_id = %s AND NOT p.is_deleted{extra}{tail}"
+            f"SELECT {columns} FROM parties_party p{user} WHERE p.responsible_id = %s AND NOT p.is_deleted{extra}{tail}"
         )
         shared = (
-            f"SELECT {columns} FROM parties_party_co_owners co JOIN parties_party p ON p.id = co.party_id "
-            f"JOIN accounts_user u ON u.id = p.responsible_id "
+            f"SELECT {columns} FROM parties_party_co_owners co JOIN parties_party p ON p.id = co.party_id{user} "
             f"WHERE co.user_id = %s AND p.responsible_id <> %s AND NOT p.is_deleted{extra}{tail}"
         )
         sql = f"SELECT * FROM ({own}) AS own UNION ALL SELECT * FROM ({shared}) AS shared"
@@ -259,10 +254,11 @@ class Floor:
 
     def party_list(self, user_id: int, node_ids: Iterable[int], after: tuple[str, int] | None = None) -> Row:
         """One 50-row page sorted by name (keyset), with main phone, e-mail and employers; total capped at 10,000."""
-        nodes, params = self._nodes(node_ids)
-        total = self.capped_total(user_id, node_ids, prepared=(nodes, params))
+        trees = self._trees(node_ids)
+        total = self.capped_total(user_id, node_ids, trees=trees)
+        nodes, params = self._nodes(trees), []
         if after is not None:
-            nodes, params = f"{nodes} AND (p.name > %s OR (p.name = %s AND p.id > %s))", [*params, after[0], *after]
+            nodes, params = f"{nodes} AND (p.name > %s OR (p.name = %s AND p.id > %s))", [after[0], *after]
         columns = (
             "p.id, p.kind, p.name, p.inn, p.region, p.relationship, p.updated_at, p.responsible_id, "
             "u.last_name AS responsible_last_name, u.first_name AS responsible_first_name"
@@ -274,10 +270,25 @@ class Floor:
         return {"count": total[0], "count_is_capped": total[1], "next": following, "results": page}
 
     def capped_total(
-        self, user_id: int, node_ids: Iterable[int], prepared: tuple[str, list[Any]] | None = None
+        self, user_id: int, node_ids: Iterable[int], trees: list[list[int]] | None = None
     ) -> tuple[int, bool]:
-        nodes, params = prepared if prepared is not None else self._nodes(node_ids)
-        sql, params = self._visible_branches(user_id, "1 AS one", nodes, params, f" LIMIT {COUNT_CAP + 1}")
+        """As the CRM counts (crm.core.pagination.capped_count), without the page's join, which a count drops.
+
+        PostgreSQL, nodes chosen: through the (owner, node) keys of the nodes (parties 0010), the visibility
+        rule checked on the rows found only (crm.parties.access.parties_visible_in_nodes).
+        """
+        trees = self._trees(node_ids) if trees is None else trees
+        if not self.is_sqlite and trees:
+            visible, params = self.visible(user_id)
+            keys = "".join(
+                " AND crm_party_owner_nodes(p.responsible_id, p.co_owner_ids, p.node_ids) && %s::text[]" for _ in trees
+            )
+            sql = f"SELECT p.id FROM parties_party p WHERE ({visible}) IS TRUE{keys}"
+            params = [*params, *([f"{user_id}:{n}" for n in tree] for tree in trees)]
+        else:
+            sql, params = self._visible_branches(
+                user_id, "p.id", self._nodes(trees), [], f" LIMIT {COUNT_CAP + 1}", with_user=False
+            )
         total = self.rows(f"SELECT COUNT(*) AS n FROM (SELECT * FROM ({sql}) AS v LIMIT {COUNT_CAP + 1}) AS t", params)[
             0
         ]["n"]

@@ -8,7 +8,7 @@ import psycopg
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import BigIntegerField, CharField, F, Func, Model, Q, Value
+from django.db.models import BigIntegerField, BooleanField, CharField, F, Func, Model, Q, Value
 from django.db.models.functions import Cast
 from django.db.models.lookups import Contains
 
@@ -58,6 +58,17 @@ def equals_any(field: str, ids: Sequence[int]) -> Q:
     for value in ids:
         condition |= Q(**{field: Cast(Value(value), BigIntegerField())})
     return condition
+
+
+class IsTrue(Func):
+    """`(condition) IS TRUE`: the rows of `condition` where it is never NULL, with no index chosen for it.
+
+    For a condition another, narrower index already answers: PostgreSQL would otherwise intersect that
+    index with one over the condition's broad columns, reading far more than it saves.
+    """
+
+    template = "(%(expressions)s) IS TRUE"
+    output_field = BooleanField()
 
 
 def is_false(field: str) -> Q:

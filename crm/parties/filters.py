@@ -48,8 +48,10 @@ class PartyFilter(django_filters.FilterSet):
         model = Party
         fields: list[str] = []
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, apply_nodes: bool = True, **kwargs: Any) -> None:
+        """`apply_nodes=False`: validate the chosen classifier nodes but leave them to the caller."""
         super().__init__(*args, **kwargs)
+        self.apply_nodes = apply_nodes
         # One filter per custom field: exact for choices and numbers, a substring for text.
         for field in CustomField.objects.filter(is_active=True):
             if field.field_type == "text":
@@ -80,7 +82,7 @@ class PartyFilter(django_filters.FilterSet):
         return queryset.filter(contains_casefold(name, None, value.strip())) if value.strip() else queryset
 
     def filter_nodes(self, queryset: QuerySet[Party], name: str, value: list[ClassifierNode]) -> QuerySet[Party]:
-        return queryset.filter(nodes_filter(value)) if value else queryset
+        return queryset.filter(nodes_filter(value)) if value and self.apply_nodes else queryset
 
     def filter_ordering(self, queryset: QuerySet[Party], name: str, value: str) -> QuerySet[Party]:
         return queryset  # applied by the view's keyset pagination, see ordering_from()

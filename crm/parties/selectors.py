@@ -24,7 +24,12 @@ from crm.core.db import (
     prefix_sql,
 )
 from crm.core.phones import search_digits, search_prefixes
-from crm.parties.access import parties_visible_branches, parties_visible_to, visible_branches_sql
+from crm.parties.access import (
+    parties_visible_branches,
+    parties_visible_in_nodes,
+    parties_visible_to,
+    visible_branches_sql,
+)
 from crm.parties.choices import ContactKind
 from crm.parties.models import ClassifierNode, ContactPoint, CustomField, Party, PartyClassification, PartyContact
 
@@ -207,6 +212,19 @@ def with_card_summary(parties: list[Party]) -> list[Party]:
     return parties
 
 
+def nodes_by_tree(nodes: Iterable[int | ClassifierNode]) -> list[list[ClassifierNode]]:
+    """The nodes grouped by classifier tree; nodes given by id are read (a filter form hands over the nodes)."""
+    given = list(nodes)
+    selected = [n for n in given if isinstance(n, ClassifierNode)]
+    ids = [n for n in given if not isinstance(n, ClassifierNode)]
+    if ids:
+        selected += ClassifierNode.objects.filter(pk__in=ids).only("classifier_id", "path")
+    by_tree: dict[int, list[ClassifierNode]] = defaultdict(list)
+    for node in selected:
+        by_tree[node.classifier_id].append(node)
+    return list(by_tree.values())
+
+
 def nodes_filter(nodes: Iterable[int | ClassifierNode]) -> Q:
     """AND across classifier trees, OR within one tree; a node includes its descendants (S1).
 
@@ -214,16 +232,8 @@ def nodes_filter(nodes: Iterable[int | ClassifierNode]) -> Q:
     "in X or below" is one containment test. SQLite: the subtrees are resolved to node ids first and
     each party is probed in the (party, node) unique index.
     """
-    given = list(nodes)
-    selected = [n for n in given if isinstance(n, ClassifierNode)]
-    ids = [n for n in given if not isinstance(n, ClassifierNode)]
-    if ids:  # nodes named by id: read their tree and path (a filter form hands over the nodes themselves)
-        selected += ClassifierNode.objects.filter(pk__in=ids).only("classifier_id", "path")
-    by_tree: dict[int, list[ClassifierNode]] = defaultdict(list)
-    for node in selected:
-        by_tree[node.classifier_id].append(node)
     condition = Q()
-    for in_tree in by_tree.values():
+    for in_tree in nodes_by_tree(nodes):
         if has_indexed_json_containment():
             within = Q(pk__in=[])
             for node in in_tree:
@@ -249,16 +259,34 @@ def party_list_for(user: User) -> QuerySet[Party]:
     return parties_visible_to(user).select_related("responsible")
 
 
-def party_list_branches(user: User, params: Mapping[str, Any]) -> list[QuerySet[Party]]:
+class PartyListBranches(NamedTuple):
     """The filtered client list as disjoint querysets (one per visibility branch), for merged paging."""
+
+    rows: list[QuerySet[Party]]
+    counted: list[QuerySet[Party]]  # the same parties, in the shape the database counts fastest
+
+
+def party_list_branches(user: User, params: Mapping[str, Any]) -> PartyListBranches:
+    """The client list filtered by `params`: what each page reads, and what its capped total counts.
+
+    With classifier nodes chosen, PostgreSQL counts a manager's or a team's clients through their
+    (owner, node) keys (parties_visible_in_nodes); the page itself keeps the form that lets it walk
+    the name index when the nodes are broad.
+    """
     from crm.parties.filters import PartyFilter
 
     # The filters once (their form reads custom fields and classifier nodes), then each branch within them.
-    filtered = PartyFilter(params, queryset=Party.objects.all()).qs
-    branches = [branch.select_related("responsible") for branch in parties_visible_branches(user)]
+    party_filter = PartyFilter(params, queryset=Party.objects.all(), apply_nodes=False)
+    filtered = party_filter.qs
+    trees = nodes_by_tree(party_filter.form.cleaned_data.get("node") or [])
+    in_nodes = filtered.filter(nodes_filter([node for tree in trees for node in tree])) if trees else filtered
+    rows = [branch.select_related("responsible") for branch in parties_visible_branches(user)]
+    counted = parties_visible_in_nodes(user, [[node.pk for node in tree] for tree in trees])
     if filtered.query.distinct:  # a multiple-choice filter asked for DISTINCT; both sides must say it
-        branches = [branch.distinct() for branch in branches]
-    return [branch & filtered for branch in branches]
+        rows = [branch.distinct() for branch in rows]
+        counted = counted.distinct() if counted is not None else None
+    rows = [branch & in_nodes for branch in rows]
+    return PartyListBranches(rows, rows if counted is None else [counted & filtered])
 
 
 def party_detail_for(party: Party) -> Party:

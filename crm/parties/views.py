@@ -41,9 +41,8 @@ def party_list_view(request: AuthedHttpRequest) -> HttpResponse:
     party_filter = PartyFilter(request.GET, queryset=selectors.party_list_for(request.user))
     sorts = [v for v in request.GET.getlist("sort") if v]
     ordering = ordering_from(request.GET.get("ordering") or ",".join(sorts))
-    page = keyset_page_merged(
-        selectors.party_list_branches(request.user, request.GET), ordering, request.GET.get("cursor"), size=50
-    )
+    branches = selectors.party_list_branches(request.user, request.GET)
+    page = keyset_page_merged(branches.rows, ordering, request.GET.get("cursor"), size=50, counted=branches.counted)
     selectors.with_card_summary(page.rows)
     mask_rows(field_access(request.user), page.rows)
     context = {

@@ -66,7 +66,7 @@ class PartyListApi(generics.ListAPIView[Party]):
         except ValueError:
             raise serializers.ValidationError({"page_size": [_("Enter a whole number.")]}) from None
         branches = selectors.party_list_branches(user, params)
-        page = keyset_page_merged(branches, ordering, params.get("cursor"), size)
+        page = keyset_page_merged(branches.rows, ordering, params.get("cursor"), size, counted=branches.counted)
         rows = selectors.with_card_summary(page.rows)
         return Response(
             {

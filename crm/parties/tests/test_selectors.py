@@ -4,6 +4,8 @@ import datetime
 
 import pytest
 import time_machine
+from django.db import connection
+from django.http import QueryDict
 from django.test.utils import override_settings
 from django.utils import timezone
 
@@ -149,6 +151,76 @@ def test_the_list_filter_uses_the_same_classifier_semantics(manager: User, trees
     data = {"node": [str(trees["production"].pk), str(trees["hot"].pk)]}
     filtered = PartyFilter(data, queryset=selectors.party_list_for(manager)).qs
     assert list(filtered.values_list("name", flat=True)) == ["пищевой горячий"]
+
+
+def _listed_and_counted(user: User, *nodes: ClassifierNode) -> tuple[list[str], list[str]]:
+    params = QueryDict(mutable=True)
+    params.setlist("node", [str(node.pk) for node in nodes])
+    branches = selectors.party_list_branches(user, params)
+    listed = sorted(name for branch in branches.rows for name in branch.values_list("name", flat=True))
+    counted = sorted(name for branch in branches.counted for name in branch.values_list("name", flat=True))
+    return listed, counted
+
+
+def test_the_list_count_counts_the_clients_the_list_shows(
+    manager: User,
+    colleague: User,
+    team_lead: User,
+    outsider: User,
+    head_of_sales: User,
+    trees: dict[str, ClassifierNode],
+) -> None:
+    food, trade, production = trees["food"], trees["trade"], trees["production"]
+    hot, cold = trees["hot"], trees["cold"]
+    _classified(manager, "свой пищевой горячий", food, hot)
+    _classified(manager, "свой торговля", trade)
+    _classified(manager, "свой производство холодный", production, cold)
+    _classified(colleague, "коллеги пищевой горячий", food, hot).co_owners.add(manager)
+    _classified(colleague, "коллеги производство горячий", production, hot)
+    stale = _classified(outsider, "чужой с устаревшей копией", food, hot)
+    Party.objects.filter(pk=stale.pk).update(co_owner_ids=[manager.pk])  # the copy says so, the rule does not
+    deleted = _classified(manager, "свой в корзине", food, hot)
+    Party.objects.filter(pk=deleted.pk).update(is_deleted=True)
+
+    assert _listed_and_counted(manager, production, hot) == (["коллеги пищевой горячий", "свой пищевой горячий"],) * 2
+    for user in (manager, colleague, team_lead, outsider, head_of_sales):
+        for nodes in [(production, hot), (food, trade), (hot,), (production, trade, hot, cold), (cold,)]:
+            listed, counted = _listed_and_counted(user, *nodes)
+            assert counted == listed, (user.username, [n.name for n in nodes])
+    keyed = selectors.party_list_branches(manager, QueryDict(f"node={hot.pk}")).counted
+    everyone = selectors.party_list_branches(head_of_sales, QueryDict(f"node={hot.pk}")).counted
+    # PostgreSQL counts a manager's clients in nodes by their (owner, node) keys; whoever sees all, as listed.
+    assert ("crm_party_owner_nodes" in str(keyed[0].query)) == (connection.vendor == "postgresql")
+    assert "crm_party_owner_nodes" not in str(everyone[0].query)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the (owner, node) keys are PostgreSQL's")
+def test_owner_node_keys_name_every_owner_with_every_node_and_serve_the_count(
+    manager: User, colleague: User, trees: dict[str, ClassifierNode]
+) -> None:
+    party = _classified(manager, "пищевой горячий", trees["food"], trees["hot"])
+    party.co_owners.add(colleague)
+    party.refresh_from_db()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT crm_party_owner_nodes(responsible_id, co_owner_ids, node_ids) FROM parties_party WHERE id = %s",
+            [party.pk],
+        )
+        (keys,) = cursor.fetchone()
+        nodes = [trees["production"].pk, trees["food"].pk, trees["hot"].pk]  # an ancestor too
+        assert sorted(keys) == sorted(f"{owner}:{node}" for owner in (manager.pk, colleague.pk) for node in nodes)
+        cursor.execute(
+            "SELECT crm_party_owner_nodes(1, '[]', '[]'), crm_party_owner_nodes(1, 'null', '{\"a\": 2}'), "
+            "crm_party_owner_nodes(1, '[\"x\", 2]', '[3, null]'), crm_party_owner_nodes(NULL, '[]', '[3]')"
+        )
+        assert cursor.fetchone() == ([], [], ["1:3", "2:3"], [])
+        # The count's condition is the indexed expression itself (no table scan allowed, so any index it can use).
+        counted = selectors.party_list_branches(manager, QueryDict(f"node={trees['hot'].pk}")).counted[0]
+        sql, params = counted.order_by().values("pk").query.sql_with_params()
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "party_owner_node_keys" in plan, plan
 
 
 def test_keyset_pages_are_stable_with_ties_and_cover_every_row_once(manager: User) -> None:
