@@ -106,9 +106,11 @@ def party_search(user: User, query: str, *, limit: int = 20) -> list[Party]:
     unique = sorted({row[0]: row for row in rows}.values(), key=lambda row: (row[3], row[0]))[:limit]
     width = len(SEARCH_RESULT_FIELDS)
     parties = models_from_rows(Party, SEARCH_RESULT_FIELDS, [row[:width] for row in unique])
-    responsible = models_from_rows(User, RESPONSIBLE_FIELDS, [row[width:] for row in unique])
-    for party, manager in zip(parties, responsible, strict=True):
-        party.responsible = manager
+    # One model per manager: a manager's search finds mostly the manager's own clients.
+    managers = {row[width]: row[width:] for row in unique}
+    responsible = {m.pk: m for m in models_from_rows(User, RESPONSIBLE_FIELDS, list(managers.values()))}
+    for party in parties:
+        party.responsible = responsible[party.responsible_id]
     return with_card_summary(parties)
 
 
