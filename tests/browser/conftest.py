@@ -10,6 +10,7 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from playwright.sync_api import Page, Playwright, expect, sync_playwright
 
 # Playwright's sync API runs an asyncio loop in the test's thread; Django would refuse ORM calls there.
@@ -36,7 +37,14 @@ expect.set_options(timeout=TIMEOUT_MS)  # a loaded CI machine (PostgreSQL, two w
 def playwright_driver() -> Iterator[Playwright]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: run `apt-get install chromium` (CI installs it) to run the browser tests")
+    # Playwright leaves its asyncio loop marked as running in this thread from here until it stops, and Django
+    # (asgiref's Local) keeps a thread's connections apart while a loop runs: the tests from here on would open
+    # connections on wrappers of their own, which no one closes at the end of the run (and which miss the test
+    # database's state). The thread keeps its wrappers, as Django's live server thread does (connections_override).
+    wrappers = {alias: connections[alias] for alias in connections}
     with sync_playwright() as driver:
+        for alias, wrapper in wrappers.items():
+            connections[alias] = wrapper
         yield driver
 
 

@@ -10,7 +10,7 @@ from crm.parties.tests.factories import PartyFactory
 from .conftest import shot
 from .test_flows import ru, sign_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_next_and_previous_swap_the_rows_in_place_and_keep_the_sort(

@@ -31,7 +31,7 @@ from crm.sales.tests.factories import DealFactory
 from .conftest import shot
 from .test_flows import ru, sign_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NAME = "d_sales"
 
