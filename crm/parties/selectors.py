@@ -286,11 +286,12 @@ def party_list_branches(user: User, params: Mapping[str, Any]) -> PartyListBranc
     # The filters once (their form reads custom fields and classifier nodes), then each branch within them.
     party_filter = PartyFilter(params, queryset=Party.objects.all(), apply_nodes=False)
     filtered = party_filter.qs
-    trees = nodes_by_tree(party_filter.form.cleaned_data.get("node") or [])
-    in_nodes = filtered.filter(nodes_filter([node for tree in trees for node in tree])) if trees else filtered
+    nodes = party_filter.form.cleaned_data.get("node") or []
+    in_nodes = filtered.filter(nodes_filter(nodes)) if nodes else filtered
+    trees = [[node.pk for node in tree] for tree in nodes_by_tree(nodes)]
     # The manager joined, not prefetched: a prefetch is one more query only for a branch that found rows.
     rows = [branch.select_related("responsible").only(*LIST_ROW_FIELDS) for branch in parties_visible_branches(user)]
-    counted = parties_visible_in_nodes(user, [[node.pk for node in tree] for tree in trees])
+    counted = parties_visible_in_nodes(user, trees)
     if filtered.query.distinct:  # a multiple-choice filter asked for DISTINCT; both sides must say it
         rows = [branch.distinct() for branch in rows]
         counted = counted.distinct() if counted is not None else None
