@@ -20,12 +20,9 @@ Action = Literal["view", "change"]
 
 # One "owner:node" key per responsible manager or co-owner of a party and each of its nodes and their
 # ancestors; PostgreSQL only, GIN-indexed (migration parties 0010).
+_KEYS: ArrayField[list[str], list[str]] = ArrayField(TextField())
 OWNER_NODE_KEYS = Func(
-    F("responsible_id"),
-    F("co_owner_ids"),
-    F("node_ids"),
-    function="crm_party_owner_nodes",
-    output_field=ArrayField(TextField()),
+    F("responsible_id"), F("co_owner_ids"), F("node_ids"), function="crm_party_owner_nodes", output_field=_KEYS
 )
 
 
@@ -70,16 +67,19 @@ def parties_visible_in_nodes(user: User, trees: Sequence[Sequence[int]]) -> Quer
     indexes (IsTrue): it would otherwise intersect the keys with the manager's whole client list. None on
     SQLite, and for those who see every client (the keys name owners).
     """
-    if not trees or not has_indexed_json_containment() or not user.is_active:
-        return None
-    if user.has_perm("parties.view_all_parties"):
+    if (
+        not trees
+        or not has_indexed_json_containment()
+        or not user.is_active
+        or user.has_perm("parties.view_all_parties")
+    ):
         return None
     owners = owners_seen_by(user)
     keyed = {*owners, user.pk}  # the user's co-owned clients carry the user's keys
     condition = Q(IsTrue(is_false("is_deleted") & _owned_on_postgresql(user, owners)))
     for nodes in trees:
         keys = [f"{owner}:{node}" for owner in sorted(keyed) for node in sorted(nodes)]
-        condition &= Q(Overlap(OWNER_NODE_KEYS, Value(keys, output_field=ArrayField(TextField()))))
+        condition &= Q(Overlap(OWNER_NODE_KEYS, Value(keys, output_field=_KEYS)))
     return Party.objects.filter(condition)
 
 
