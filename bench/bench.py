@@ -55,6 +55,8 @@ TARGETS_PG = {"search": 50.0, "list": 100.0, "card": 50.0, "timeline": 50.0, "lo
 TARGETS_SQLITE = {"search": 100.0, "list": 100.0, "card": 100.0, "timeline": 100.0, "log": 100.0, "capped": 100.0,
                   "kanban": 200.0}  # fmt: skip
 THROUGHPUT_SHARE = 0.5
+# The lists of a card whose ids must agree between the CRM and the floor.
+CARD_LISTS = ("contact_points", "nodes", "employers")
 
 
 @dataclass
@@ -87,6 +89,8 @@ class Operation:
     bare: Callable[[Any], tuple[str, str, dict[str, Any] | None]] | None
     sql: Callable[[Floor, Any], Any]
     results: dict[str, Any] = field(default_factory=dict)
+    # What must agree between the CRM's answer and the bare floor's (both JSON), for `agreement`.
+    answer: Callable[[Any], Any] | None = None
     # Whose credentials the requests carry instead of the benchmark user's: (token for bare, CRM headers).
     auth: tuple[str, dict[str, str]] | None = None
 
@@ -362,24 +366,30 @@ def operations(data: dict[str, list[Any]], user_id: int) -> list[Operation]:
         }  # fmt: skip
 
     ops = [
-        Operation(f"search_{kind}", "search", data[kind], search, bare_search, lambda f, q: f.search(user_id, q))
+        Operation(
+            f"search_{kind}", "search", data[kind], search, bare_search, lambda f, q: f.search(user_id, q),
+            answer=lambda rows: [r["id"] for r in rows],
+        )
         for kind in ("phone", "name", "email", "inn")
-    ]
+    ]  # fmt: skip
     ops += [
         Operation(
             "list", "list", data["nodes"],
             lambda n: ("GET", f"{API_PARTIES}?{urlencode({'node': n, 'ordering': 'name', 'page_size': 50}, doseq=True)}", None),
             lambda n: ("GET", f"/parties?{urlencode({'node': n}, doseq=True)}", None),
             lambda f, n: f.party_list(user_id, n),
+            answer=lambda page: (page["count"], page["count_is_capped"], [r["id"] for r in page["results"]]),
         ),
         Operation("capped_total", "capped", data["nodes"], None, None, lambda f, n: f.capped_total(user_id, n)),
         Operation(
             "card", "card", data["card"], lambda i: ("GET", API_PARTY.format(id=i), None),
             lambda i: ("GET", f"/parties/{i}", None), lambda f, i: f.card(user_id, i),
+            answer=lambda card: [card["id"], *(sorted(x["id"] for x in card[k]) for k in CARD_LISTS)],
         ),
         Operation(
             "timeline", "timeline", data["timeline"], lambda i: ("GET", API_TIMELINE.format(id=i), None),
             lambda i: ("GET", f"/parties/{i}/timeline", None), lambda f, i: f.timeline(user_id, i),
+            answer=lambda entries: sorted(instant(e["at"]) for e in entries),
         ),
         Operation(
             "log_interaction", "log", data["log"], lambda i: ("POST", API_INTERACTIONS, interaction(i)),
@@ -405,6 +415,34 @@ def http_call(
             raise RuntimeError(f"{method} {path} -> {status}: {payload[:300]!r}")
 
     return call
+
+
+def instant(value: str) -> str:
+    """A timestamp as JSON gives it (ISO in any zone, or psycopg's str), as one UTC form."""
+    return datetime.datetime.fromisoformat(value).astimezone(datetime.UTC).isoformat()
+
+
+def agreement(op: Operation, crm: int, bare: int, token: str, samples: int) -> dict[str, Any]:
+    """Whether the CRM and the bare floor give the same answer (`op.answer`) for the first `samples` items.
+
+    The throughput ratio means something only if both serve the same result; a floor that answers less
+    (say, the first few hundred matches instead of all of them) would flatter itself.
+    """
+    answer, api, bare_call = op.answer, op.api, op.bare
+    if answer is None or api is None or bare_call is None:
+        raise ValueError(f"{op.name}: nothing to compare")
+    checked, differ, first = 0, 0, ""
+    for item in op.items[:samples]:
+        answers = []
+        for port, make in ((crm, api), (bare, bare_call)):
+            method, path, body = make(item)
+            status, payload = request(port, token, method, path, body)
+            answers.append(answer(json.loads(payload)) if status == 200 else f"HTTP {status}")
+        checked += 1
+        if answers[0] != answers[1]:
+            differ += 1
+            first = first or f"{item!r}: CRM {str(answers[0])[:300]} / bare {str(answers[1])[:300]}"
+    return {"checked": checked, "differ": differ, "first": first}
 
 
 def latency(call: Callable[[Any], Any], items: list[Any], max_requests: int, max_seconds: float) -> Stats:
@@ -499,6 +537,11 @@ def verdicts(op: Operation, targets: dict[str, float]) -> list[str]:
     if op.group in ("search", "list") and api_tp and bare_tp and api_tp.rps and bare_tp.rps:
         share = api_tp.rps / bare_tp.rps
         out.append(f"rps {'ok' if share >= THROUGHPUT_SHARE else 'LOW'} ({share:.2f}x bare)")
+    agreed = op.results.get("agreement")
+    if agreed:
+        out.append(
+            "same answers" if not agreed["differ"] else f"ANSWERS DIFFER ({agreed['differ']}/{agreed['checked']})"
+        )
     return out
 
 
@@ -518,6 +561,11 @@ def report(ops: list[Operation], targets: dict[str, float]) -> str:
             f"{fmt(ratio(api.p95, bare.p95), 2):>12} {fmt(ratio(api.p95, sql.p95), 2):>11} "
             f"{fmt(ratio(api_tp.rps, bare_tp.rps), 2):>12} | {'; '.join(verdicts(op, targets))}"
         )
+        agreed = r.get("agreement")
+        if agreed and agreed["differ"]:
+            lines.append(
+                f"    answers differ from the floor's on {agreed['differ']} of {agreed['checked']}: {agreed['first']}"
+            )
         for label, stats in (("API", api), ("API load", api_tp), ("bare", bare), ("bare load", bare_tp)):
             if stats.errors:
                 lines.append(f"    {label}: {stats.errors} errors, first: {stats.first_error}")
@@ -547,6 +595,12 @@ def main() -> None:
     parser.add_argument("--load-seconds", type=float, default=6, help="Time cap of each throughput run.")
     parser.add_argument("--warmup-seconds", type=float, default=3, help="Warm-up per operation and server.")
     parser.add_argument("--only", help="Comma-separated operation names to run.")
+    parser.add_argument(
+        "--agreement-samples",
+        type=int,
+        default=30,
+        help="Items per operation whose CRM and floor answers are compared.",
+    )
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
 
@@ -591,6 +645,8 @@ def main() -> None:
     try:
         for op in ops:
             print(f"{op.name}: ", end="", flush=True)
+            if op.answer is not None and op.auth is None:
+                op.results["agreement"] = agreement(op, crm.port, bare.port, token, args.agreement_samples)
             sql_call = functools.partial(op.sql, floor)
             warm_up(sql_call, op.items, args.warmup_seconds)
             op.results["sql"] = latency(sql_call, op.items, args.requests, args.seconds)
@@ -606,7 +662,7 @@ def main() -> None:
                     op.results[f"{label}_throughput"] = throughput(
                         call, op.items, args.clients, args.load_requests, args.load_seconds
                     )
-            print(", ".join(f"{k} p95={fmt(v.p95)}" for k, v in op.results.items()), flush=True)
+            print(", ".join(f"{k} p95={fmt(v.p95)}" for k, v in op.results.items() if isinstance(v, Stats)), flush=True)
     finally:
         for server in servers:
             server.stop()
@@ -628,7 +684,8 @@ def main() -> None:
                             "load_before": load_before, "load_after": os.getloadavg()},
                 "git": run(["git", "rev-parse", "--short", "HEAD"], env).strip(), "args": vars(args),
                 "targets_p95_ms": targets, "operations": {
-                    op.name: {"group": op.group, **{k: asdict(v) for k, v in op.results.items()}} for op in ops
+                    op.name: {"group": op.group, **{k: asdict(v) if isinstance(v, Stats) else v
+                                                    for k, v in op.results.items()}} for op in ops
                 },
                 "table": table,
             },

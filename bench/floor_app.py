@@ -35,6 +35,14 @@ def search_digits(query: str) -> str:
     return digits
 
 
+def search_prefixes(query: str) -> list[str]:
+    """The same readings as crm.core.phones.search_prefixes: a leading 8 is a trunk prefix, or part of the number."""
+    digits = search_digits(query)
+    if query.strip().startswith("8") and 3 < len(digits) < 11:
+        return [digits, digits[1:]]
+    return [digits]
+
+
 def connect(url: str) -> Any:
     """A psycopg connection in autocommit mode, or a sqlite3 connection set up like the CRM's."""
     if url.startswith("sqlite"):
@@ -53,8 +61,9 @@ def connect(url: str) -> Any:
 class Floor:
     """Each benchmarked operation as the fewest, best-indexed queries we know how to write."""
 
-    def __init__(self, url: str) -> None:
-        self.conn = connect(url)
+    def __init__(self, url: str = "", *, conn: Any = None) -> None:
+        """Connect to `url`, or work on an open connection (the tests pass Django's)."""
+        self.conn = connect(url) if conn is None else conn
         self.is_sqlite = isinstance(self.conn, sqlite3.Connection)
 
     # Plumbing ------------------------------------------------------------------------------------------
@@ -116,56 +125,84 @@ class Floor:
     # Operations ----------------------------------------------------------------------------------------
 
     def search(self, user_id: int, query: str) -> list[Row]:
-        """Clients and contact persons by name part, phone, e-mail or INN: crm.parties.selectors.party_search."""
+        """Clients and contact persons by name part, phone, e-mail or INN: crm.parties.selectors.party_search.
+
+        A prefix first collects up to LIMIT * 5 ids of its parties from its index; a prefix with more matches
+        than that (a bare `sales@`, the first digits of a number) is matched in place instead, as the CRM does,
+        so that the answer is the first LIMIT visible matches by name, not those among the first few hundred.
+        """
         query = query.strip()
         if len(query) < 2:
             return []
-        conditions: list[str] = []
-        params: list[Any] = []
+        prefixes: list[tuple[str, list[Any], str]] = []  # SELECT of its party ids, parameters, the match in place
 
         def points(kind: str, key: str) -> None:
             match, values = self.prefix("c.search_key", key)
-            conditions.append(
-                f"SELECT * FROM (SELECT c.party_id AS id FROM parties_contactpoint c WHERE c.kind = %s AND {match} "
-                f"LIMIT {LIMIT * 5}) AS c"
-            )
-            params.extend([kind, *values])
+            candidates = f"SELECT c.party_id AS id FROM parties_contactpoint c WHERE c.kind = %s AND {match}"
+            prefixes.append((candidates, [kind, *values], f"p.id IN ({candidates})"))
 
+        hits: list[tuple[str, list[Any]]] = []  # SELECTs of candidate party ids, with their parameters
+        in_place: list[tuple[str, list[Any]]] = []  # conditions on the party `p` for prefixes with many matches
         if "@" in query:
             points("email", query.lower())
         elif _PHONEISH.match(query):
-            digits = search_digits(query)
-            if len(digits) < 3:
+            if len(search_digits(query)) < 3:
                 return []
-            points("phone", digits)
+            for digits in search_prefixes(query):
+                points("phone", digits)
             match, values = self.prefix("p.inn", _DIGITS.sub("", query))
-            conditions.append(f"SELECT p.id FROM parties_party p WHERE {match}")
-            params.extend(values)
+            prefixes.append((f"SELECT p.id FROM parties_party p WHERE {match}", values, match))
         else:
             match, values = self.contains_name(query)
             if not self.is_sqlite:
                 # The name and the manager in one GIN scan (party_owner_name_trgm), as the CRM asks.
                 visible, visible_params = self.visible(user_id)
-                conditions.append(f"SELECT p.id FROM parties_party p WHERE {match} AND {visible}")
-                params.extend([*values, *visible_params])
+                hits.append(
+                    (f"SELECT p.id FROM parties_party p WHERE {match} AND {visible}", [*values, *visible_params])
+                )
             else:
-                conditions.append(f"SELECT p.id FROM parties_party p WHERE {match}")
-                params.extend(values)
+                hits.append((f"SELECT p.id FROM parties_party p WHERE {match}", values))
             if len(query) >= 3:
                 points("email", query.lower())
+        for candidates, values, match in prefixes:
+            ids = [r["id"] for r in self.rows(f"SELECT x.* FROM ({candidates} LIMIT {LIMIT * 5 + 1}) AS x", values)]
+            if len(ids) > LIMIT * 5:
+                in_place.append((match, values))
+            elif ids:
+                hits.append((f"SELECT p.id FROM parties_party p WHERE p.id IN ({', '.join(['%s'] * len(ids))})", ids))
         visible, visible_params = self.visible(user_id)
-        # Candidates from each index first, then visibility, order and limit: an OR of these conditions
-        # next to ORDER BY name LIMIT tempts PostgreSQL into walking the whole name index.
+        columns = (
+            "p.id, p.kind, p.name, p.inn, p.relationship, p.responsible_id, "
+            "u.last_name AS responsible_last_name, u.first_name AS responsible_first_name"
+        )
+        source = "parties_party p JOIN accounts_user u ON u.id = p.responsible_id"
+        # Candidates from each index first, then visibility, order and limit; each prefix matched in place is
+        # a branch sorted and cut on its own. An OR of these conditions next to ORDER BY name LIMIT tempts
+        # PostgreSQL into walking the whole name index.
+        branches: list[tuple[str, list[Any]]] = []
+        if hits:
+            branches.append(
+                (
+                    f"SELECT {columns} FROM hits JOIN parties_party p ON p.id = hits.id JOIN accounts_user u "
+                    f"ON u.id = p.responsible_id WHERE {visible} ORDER BY p.name, p.id LIMIT {LIMIT}",
+                    visible_params,
+                )
+            )
+        for match, values in in_place:
+            branches.append(
+                (
+                    f"SELECT {columns} FROM {source} WHERE {visible} AND {match} ORDER BY p.name, p.id LIMIT {LIMIT}",
+                    [*visible_params, *values],
+                )
+            )
+        if not branches:
+            return []
+        with_hits = f"WITH hits AS MATERIALIZED ({' UNION '.join(sql for sql, _ in hits)}) " if hits else ""
         found = self.rows(
-            f"""
-            WITH hits AS MATERIALIZED ({" UNION ".join(conditions)})
-            SELECT p.id, p.kind, p.name, p.inn, p.relationship, p.responsible_id,
-                   u.last_name AS responsible_last_name, u.first_name AS responsible_first_name
-            FROM hits JOIN parties_party p ON p.id = hits.id JOIN accounts_user u ON u.id = p.responsible_id
-            WHERE {visible}
-            ORDER BY p.name, p.id LIMIT {LIMIT}
-            """,
-            [*params, *visible_params],
+            with_hits
+            + " UNION ".join(f"SELECT * FROM ({sql}) AS b{n}" for n, (sql, _) in enumerate(branches))
+            + f" ORDER BY name, id LIMIT {LIMIT}",
+            [*(v for _, values in hits for v in values), *(v for _, values in branches for v in values)],
         )
         return self._with_summary(found)
 
