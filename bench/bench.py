@@ -389,7 +389,7 @@ def operations(data: dict[str, list[Any]], user_id: int) -> list[Operation]:
         Operation(
             "timeline", "timeline", data["timeline"], lambda i: ("GET", API_TIMELINE.format(id=i), None),
             lambda i: ("GET", f"/parties/{i}/timeline", None), lambda f, i: f.timeline(user_id, i),
-            answer=lambda entries: sorted(instant(e["at"]) for e in entries),
+            answer=timeline_instants,
         ),
         Operation(
             "log_interaction", "log", data["log"], lambda i: ("POST", API_INTERACTIONS, interaction(i)),
@@ -422,6 +422,11 @@ def instant(value: str) -> str:
     return datetime.datetime.fromisoformat(value).astimezone(datetime.UTC).isoformat()
 
 
+def timeline_instants(page: Any) -> list[str]:
+    """The instants of a history page: the CRM's `{"results": [...]}` or the floor's list."""
+    return sorted(instant(entry["at"]) for entry in (page["results"] if isinstance(page, dict) else page))
+
+
 def agreement(op: Operation, crm: int, bare: int, token: str, samples: int) -> dict[str, Any]:
     """Whether the CRM and the bare floor give the same answer (`op.answer`) for the first `samples` items.
 
@@ -437,7 +442,10 @@ def agreement(op: Operation, crm: int, bare: int, token: str, samples: int) -> d
         for port, make in ((crm, api), (bare, bare_call)):
             method, path, body = make(item)
             status, payload = request(port, token, method, path, body)
-            answers.append(answer(json.loads(payload)) if status == 200 else f"HTTP {status}")
+            try:
+                answers.append(answer(json.loads(payload)) if status == 200 else f"HTTP {status}")
+            except (ValueError, KeyError, TypeError) as error:
+                answers.append(f"unreadable answer ({error!r}): {payload[:200]!r}")
         checked += 1
         if answers[0] != answers[1]:
             differ += 1

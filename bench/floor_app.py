@@ -92,10 +92,14 @@ class Floor:
         return f"{column} LIKE %s", [escaped + "%"]
 
     def contains_name(self, value: str) -> tuple[str, list[str]]:
-        escaped = "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        """The name holds `value`, any case (crm.core.db.contains_casefold_sql): SQLite on the case-folded copy."""
         if self.is_sqlite:
-            return "p.name LIKE %s ESCAPE '\\'", [escaped]
-        return "UPPER(p.name::text) LIKE UPPER(%s)", [escaped]
+            return "p.search_name LIKE %s ESCAPE '\\'", [self._contains(value.casefold())]
+        return "UPPER(p.name::text) LIKE UPPER(%s)", [self._contains(value)]
+
+    @staticmethod
+    def _contains(value: str) -> str:
+        return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
     def visible(self, user_id: int) -> tuple[str, list[Any]]:
         """A sales manager's clients: own or co-owned, not in the trash (crm.parties.access).
@@ -127,22 +131,24 @@ class Floor:
     def search(self, user_id: int, query: str) -> list[Row]:
         """Clients and contact persons by name part, phone, e-mail or INN: crm.parties.selectors.party_search.
 
-        A prefix first collects up to LIMIT * 5 ids of its parties from its index; a prefix with more matches
-        than that (a bare `sales@`, the first digits of a number) is matched in place instead, as the CRM does,
-        so that the answer is the first LIMIT visible matches by name, not those among the first few hundred.
+        One branch per way of matching, each sorted and cut on its own (an OR of them under one ORDER BY name
+        LIMIT tempts PostgreSQL into walking the whole name index), merged by the case-folded name. A prefix
+        first collects up to LIMIT * 5 ids of its parties from its index; a prefix with more matches than that
+        (a bare `sales@`, the first digits of a number) is matched in place, walking the name index, so that
+        the answer is the first visible matches by name, not those among the first few hundred addresses.
+        A name part sorts its matches by the case-folded name, as the CRM does.
         """
         query = query.strip()
         if len(query) < 2:
             return []
         prefixes: list[tuple[str, list[Any], str]] = []  # SELECT of its party ids, parameters, the match in place
+        branches: list[tuple[str, list[Any], str]] = []  # a condition on the party `p`, parameters, order
 
         def points(kind: str, key: str) -> None:
             match, values = self.prefix("c.search_key", key)
             candidates = f"SELECT c.party_id AS id FROM parties_contactpoint c WHERE c.kind = %s AND {match}"
             prefixes.append((candidates, [kind, *values], f"p.id IN ({candidates})"))
 
-        hits: list[tuple[str, list[Any]]] = []  # SELECTs of candidate party ids, with their parameters
-        in_place: list[tuple[str, list[Any]]] = []  # conditions on the party `p` for prefixes with many matches
         if "@" in query:
             points("email", query.lower())
         elif _PHONEISH.match(query):
@@ -153,56 +159,30 @@ class Floor:
             match, values = self.prefix("p.inn", _DIGITS.sub("", query))
             prefixes.append((f"SELECT p.id FROM parties_party p WHERE {match}", values, match))
         else:
-            match, values = self.contains_name(query)
-            if not self.is_sqlite:
-                # The name and the manager in one GIN scan (party_owner_name_trgm), as the CRM asks.
-                visible, visible_params = self.visible(user_id)
-                hits.append(
-                    (f"SELECT p.id FROM parties_party p WHERE {match} AND {visible}", [*values, *visible_params])
-                )
-            else:
-                hits.append((f"SELECT p.id FROM parties_party p WHERE {match}", values))
+            branches.append((*self.contains_name(query), "search_name"))
             if len(query) >= 3:
                 points("email", query.lower())
-        for candidates, values, match in prefixes:
+        for candidates, values, in_place in prefixes:
             ids = [r["id"] for r in self.rows(f"SELECT x.* FROM ({candidates} LIMIT {LIMIT * 5 + 1}) AS x", values)]
             if len(ids) > LIMIT * 5:
-                in_place.append((match, values))
+                branches.append((in_place, values, "name"))
             elif ids:
-                hits.append((f"SELECT p.id FROM parties_party p WHERE p.id IN ({', '.join(['%s'] * len(ids))})", ids))
-        visible, visible_params = self.visible(user_id)
-        columns = (
-            "p.id, p.kind, p.name, p.inn, p.relationship, p.responsible_id, "
-            "u.last_name AS responsible_last_name, u.first_name AS responsible_first_name"
-        )
-        source = "parties_party p JOIN accounts_user u ON u.id = p.responsible_id"
-        # Candidates from each index first, then visibility, order and limit; each prefix matched in place is
-        # a branch sorted and cut on its own. An OR of these conditions next to ORDER BY name LIMIT tempts
-        # PostgreSQL into walking the whole name index.
-        branches: list[tuple[str, list[Any]]] = []
-        if hits:
-            branches.append(
-                (
-                    f"SELECT {columns} FROM hits JOIN parties_party p ON p.id = hits.id JOIN accounts_user u "
-                    f"ON u.id = p.responsible_id WHERE {visible} ORDER BY p.name, p.id LIMIT {LIMIT}",
-                    visible_params,
-                )
-            )
-        for match, values in in_place:
-            branches.append(
-                (
-                    f"SELECT {columns} FROM {source} WHERE {visible} AND {match} ORDER BY p.name, p.id LIMIT {LIMIT}",
-                    [*visible_params, *values],
-                )
-            )
+                branches.append((f"p.id IN ({', '.join(['%s'] * len(ids))})", ids, "name"))
         if not branches:
             return []
-        with_hits = f"WITH hits AS MATERIALIZED ({' UNION '.join(sql for sql, _ in hits)}) " if hits else ""
+        visible, visible_params = self.visible(user_id)
+        columns = (
+            "p.id, p.kind, p.name, p.search_name, p.inn, p.relationship, p.responsible_id, "
+            "u.last_name AS responsible_last_name, u.first_name AS responsible_first_name"
+        )
+        sql = " UNION ".join(
+            f"SELECT * FROM (SELECT {columns} FROM parties_party p JOIN accounts_user u ON u.id = p.responsible_id "
+            f"WHERE {visible} AND {match} ORDER BY p.{order}, p.id LIMIT {LIMIT}) AS b{n}"
+            for n, (match, _, order) in enumerate(branches)
+        )
         found = self.rows(
-            with_hits
-            + " UNION ".join(f"SELECT * FROM ({sql}) AS b{n}" for n, (sql, _) in enumerate(branches))
-            + f" ORDER BY name, id LIMIT {LIMIT}",
-            [*(v for _, values in hits for v in values), *(v for _, values in branches for v in values)],
+            f"{sql} ORDER BY search_name, id LIMIT {LIMIT}",
+            [v for _, values, _ in branches for v in (*visible_params, *values)],
         )
         return self._with_summary(found)
 

@@ -57,10 +57,15 @@ def crowd(manager: User, colleague: User, outsider: User) -> None:
         EmailPointFactory(party=party, value=f"sales@9{name[-2:]}.example.ru")
         if responsible == colleague:
             party.co_owners.add(manager)
+    # Upper case sorts before lower case by code point, not by the case-folded name.
+    PartyFactory(responsible=manager, name="АНО «Ефимов и партнёры»")
+    PartyFactory(responsible=manager, name="Абрамова Олимпиада Ефимовна", kind="person")
 
 
 @pytest.mark.usefixtures("crowd")
-@pytest.mark.parametrize("query", ["sales@", "SALES@0", "sales@12", "+7 916", "8 (916) 555-01", "7700", "Клиент 9"])
+@pytest.mark.parametrize(
+    "query", ["sales@", "SALES@0", "sales@12", "+7 916", "8 (916) 555-01", "7700", "Клиент 9", "ефимов"]
+)
 def test_the_floor_finds_what_the_crm_finds(floor: Any, manager: User, query: str) -> None:
     crm = [party.pk for party in selectors.party_search(manager, query)]
     assert crm, "the query should find something"
