@@ -49,12 +49,12 @@ BOARD_PIPELINE = "Новые продажи"
 # seed_deals puts this share of the added deals into open stages (the rest is won or lost).
 BOARD_OPEN_SHARE = 0.8
 
-# p95 targets in ms per database (README "Targets"); throughput must reach half the bare endpoint's.
+# p95 targets in ms per database (README "Targets"); on PostgreSQL, search and list throughput must reach
+# this share of the bare endpoint's.
 TARGETS_PG = {"search": 50.0, "list": 100.0, "card": 50.0, "timeline": 50.0, "log": 50.0, "capped": 20.0,
-              "kanban": 200.0}  # fmt: skip
+              "kanban": 200.0, "throughput_share": 0.5}  # fmt: skip
 TARGETS_SQLITE = {"search": 100.0, "list": 100.0, "card": 100.0, "timeline": 100.0, "log": 100.0, "capped": 100.0,
                   "kanban": 200.0}  # fmt: skip
-THROUGHPUT_SHARE = 0.5
 # The lists of a card whose ids must agree between the CRM and the floor.
 CARD_LISTS = ("contact_points", "nodes", "employers")
 
@@ -542,9 +542,10 @@ def verdicts(op: Operation, targets: dict[str, float]) -> list[str]:
         return ["n/a"]
     out.append(f"p95 {'ok' if measured.p95 < limit else 'SLOW'} (<{limit:g})")
     api_tp, bare_tp = op.results.get("api_throughput"), op.results.get("bare_throughput")
-    if op.group in ("search", "list") and api_tp and bare_tp and api_tp.rps and bare_tp.rps:
+    wanted = targets.get("throughput_share")
+    if op.group in ("search", "list") and wanted and api_tp and bare_tp and api_tp.rps and bare_tp.rps:
         share = api_tp.rps / bare_tp.rps
-        out.append(f"rps {'ok' if share >= THROUGHPUT_SHARE else 'LOW'} ({share:.2f}x bare)")
+        out.append(f"rps {'ok' if share >= wanted else 'LOW'} ({share:.2f}x bare)")
     agreed = op.results.get("agreement")
     if agreed:
         out.append(

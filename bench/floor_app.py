@@ -170,20 +170,18 @@ class Floor:
                 branches.append((f"p.id IN ({', '.join(['%s'] * len(ids))})", ids, "name"))
         if not branches:
             return []
-        visible, visible_params = self.visible(user_id)
         columns = (
             "p.id, p.kind, p.name, p.search_name, p.inn, p.relationship, p.responsible_id, "
             "u.last_name AS responsible_last_name, u.first_name AS responsible_first_name"
         )
-        sql = " UNION ".join(
-            f"SELECT * FROM (SELECT {columns} FROM parties_party p JOIN accounts_user u ON u.id = p.responsible_id "
-            f"WHERE {visible} AND {match} ORDER BY p.{order}, p.id LIMIT {LIMIT}) AS b{n}"
-            for n, (match, _, order) in enumerate(branches)
-        )
-        found = self.rows(
-            f"{sql} ORDER BY search_name, id LIMIT {LIMIT}",
-            [v for _, values, _ in branches for v in (*visible_params, *values)],
-        )
+        parts, params = [], []
+        for n, (match, values, order) in enumerate(branches):
+            sql, sql_params = self._visible_branches(
+                user_id, columns, f" AND {match}", values, f" ORDER BY p.{order}, p.id LIMIT {LIMIT}"
+            )
+            parts.append(f"SELECT * FROM ({sql}) AS b{n}")
+            params += sql_params
+        found = self.rows(f"{' UNION '.join(parts)} ORDER BY search_name, id LIMIT {LIMIT}", params)
         return self._with_summary(found)
 
     def _with_summary(self, parties: list[Row]) -> list[Row]:
